@@ -1,0 +1,30 @@
+using System.CommandLine;
+
+namespace VaeLab.Cli.Commands;
+
+/// <summary>Options shared by several verbs, defined once so their names and defaults agree.</summary>
+internal static class CommonOptions
+{
+    public static Option<int> Threads() => new("--threads")
+    {
+        Description = "Intra-op threads for torch; 0 = one per logical processor.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static Option<long> Seed() => new("--seed")
+    {
+        Description = "Seed of every random draw of the run.",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static Option<string> Device() => new("--device")
+    {
+        Description = "Compute device: cpu, cuda, cuda:N or auto.",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    public static Option<string?> Data() => new("--data")
+    {
+        Description = "Folder with MNIST-format files (train-images-idx3-ubyte[.gz], …). Default: the system's Fashion-MNIST if installed, else the embedded 10,000 images.",
+    };
+}

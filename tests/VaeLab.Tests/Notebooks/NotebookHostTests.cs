@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace VaeLab.Tests.Notebooks;
+
+/// <summary>
+/// The library's build output works when a notebook #r's it: run a one-cell notebook headless in the
+/// pinned notebook kernel (dotnet-repl from .config/dotnet-tools.json; `dotnet tool restore` brings it).
+/// </summary>
+public class NotebookHostTests
+{
+    [Fact]
+    public async Task ANotebookThatReferencesTheLibraryOutputLoadsTorchAndTheEmbeddedData()
+    {
+        string dll = Path.Combine(RepositoryPaths.LibraryOutput, "VaeLab.Core.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        string code = string.Join('\n',
+            $"#r \"{dll}\"",
+            "using VaeLab.Runtime;",
+            "using VaeLab.Data;",
+            "var info = TorchRuntime.Initialize(seed: 1, threads: 1);",
+            "var data = FashionMnist.LoadEmbeddedImages();",
+            "Console.WriteLine($\"natives={string.Join(';', info.NativeLibraries)}\");",
+            "Console.WriteLine($\"count={data.Count} sum={TorchSharp.torch.ones(3).sum().item<float>()}\");");
+        var notebook = new JsonObject
+        {
+            ["cells"] = new JsonArray(new JsonObject
+            {
+                ["cell_type"] = "code",
+                ["execution_count"] = null,
+                ["metadata"] = new JsonObject { ["polyglot_notebook"] = new JsonObject { ["kernelName"] = "csharp" } },
+                ["outputs"] = new JsonArray(),
+                ["source"] = code,
+            }),
+            ["metadata"] = new JsonObject
+            {
+                ["kernelspec"] = new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" },
+                ["language_info"] = new JsonObject { ["name"] = "polyglot-notebook" },
+            },
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 2,
+        };
+        using var folder = new TempDirectory();
+        string input = folder.File("probe.ipynb"), output = folder.File("probe.out.ipynb");
+        File.WriteAllText(input, notebook.ToJsonString());
+
+        var start = new ProcessStartInfo("dotnet", ["repl", "--run", input, "--exit-after-run", "--output-path", output])
+        {
+            WorkingDirectory = RepositoryPaths.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.True(process.ExitCode == 0,
+            $"dotnet repl exited {process.ExitCode} (run `dotnet tool restore` first):\n{await stdout}\n{await stderr}\n{(File.Exists(output) ? File.ReadAllText(output) : "")}");
+
+        string text = string.Concat(JsonNode.Parse(File.ReadAllText(output))!["cells"]![0]!["outputs"]!.AsArray()
+            .SelectMany(o => o!["text"]?.AsArray().Select(t => t!.GetValue<string>()) ?? []));
+        Assert.Contains("count=10000 sum=3", text);
+        Assert.Contains($"natives={RepositoryPaths.LibraryOutput}/libLibTorchSharp.so", text);
+    }
+}
