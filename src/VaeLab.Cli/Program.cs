@@ -1,7 +1,18 @@
 using System.CommandLine;
+using VaeLab.Cli;
 using VaeLab.Cli.Commands;
 
 var root = new RootCommand("vaelab: variational auto-encoders on TorchSharp — train, sweep, check the ELBO derivation, report, benchmark.");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return await root.Parse(args).InvokeAsync();
+
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception error) when (UserErrors.IsUserError(error))
+{
+    // Bad input (an option, a file, a device): one clear line, no stack trace, exit code 2.
+    Console.Error.WriteLine($"vaelab: error: {error.Message}");
+    return 2;
+}
