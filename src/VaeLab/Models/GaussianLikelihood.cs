@@ -1,0 +1,112 @@
+using System.Globalization;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VaeLab.Models;
+
+/// <summary>
+/// Gaussian likelihood p(x|z) = Π_i N(x_i; μ_i, σ_i²) with the decoder output as μ (identity link), and
+/// −log p(x|z) = Σ_i ½ log(2π σ_i²) + (x_i − μ_i)² / (2σ_i²), every constant kept (nats).
+/// Learned log σ values are bounded smoothly to [<see cref="MinLogSigma"/>, <see cref="MaxLogSigma"/>]
+/// (σ from 0.001 to 10): log σ = min + (max − min)·sigmoid(raw), so the density cannot run off to +∞ by
+/// shrinking σ on a pixel that is always 0, and gradients never vanish at a hard clamp.
+/// </summary>
+public sealed class GaussianLikelihood : Likelihood
+{
+    /// <summary>Smallest log σ a learned σ can take (σ = 0.001).</summary>
+    public static readonly double MinLogSigma = Math.Log(1e-3);
+
+    /// <summary>Largest log σ a learned σ can take (σ = 10).</summary>
+    public static readonly double MaxLogSigma = Math.Log(10);
+
+    static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
+
+    readonly Parameter? rawLogSigma;
+    readonly double fixedSigma;
+
+    /// <summary>Creates a Gaussian likelihood over <paramref name="dimensions"/> dimensions.</summary>
+    /// <param name="variance">Where σ comes from.</param>
+    /// <param name="dimensions">Data dimensions D (needed for a per-dimension σ).</param>
+    /// <param name="sigma">The fixed σ, or the initial σ of a learned one (in [0.001, 10]).</param>
+    /// <exception cref="ArgumentOutOfRangeException">σ outside [0.001, 10] or dimensions below 1.</exception>
+    public GaussianLikelihood(GaussianVariance variance, long dimensions, double sigma = 1.0) : base(nameof(GaussianLikelihood))
+    {
+        if (dimensions < 1) throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions, "At least one dimension is needed.");
+        if (!(sigma >= 1e-3 && sigma <= 10))
+            throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "σ must be between 0.001 and 10 (log σ is bounded to that range).");
+        Variance = variance;
+        Dimensions = dimensions;
+        fixedSigma = sigma;
+        double raw = RawFor(Math.Log(sigma));
+        rawLogSigma = variance switch
+        {
+            GaussianVariance.LearnedShared => new Parameter(full(new long[] { 1 }, raw, ScalarType.Float32)),
+            GaussianVariance.LearnedPerDimension => new Parameter(full(new long[] { dimensions }, raw, ScalarType.Float32)),
+            _ => null,
+        };
+        RegisterComponents();
+    }
+
+    /// <summary>Where σ comes from.</summary>
+    public GaussianVariance Variance { get; }
+
+    /// <summary>Data dimensions D.</summary>
+    public long Dimensions { get; }
+
+    /// <inheritdoc />
+    public override int OutputsPerDimension => Variance == GaussianVariance.DecoderOutput ? 2 : 1;
+
+    /// <inheritdoc />
+    public override string Description => Variance switch
+    {
+        GaussianVariance.Fixed => $"Gaussian, fixed σ = {fixedSigma.ToString("G4", CultureInfo.InvariantCulture)}",
+        GaussianVariance.LearnedShared => "Gaussian, one learned σ",
+        GaussianVariance.LearnedPerDimension => "Gaussian, learned σ per pixel",
+        _ => "Gaussian, σ output by the decoder",
+    };
+
+    /// <inheritdoc />
+    public override string Signature => Variance == GaussianVariance.Fixed
+        ? $"gaussian-fixed-{fixedSigma.ToString("R", CultureInfo.InvariantCulture)}"
+        : $"gaussian-{Variance}-{Dimensions}".ToLowerInvariant();
+
+    /// <summary>The bounded log σ for a decoder output: [1, 1] (fixed, shared), [1, D] (per dimension) or [N, D] (decoder output).</summary>
+    public Tensor LogSigma(Tensor decoderOutput) => Variance switch
+    {
+        GaussianVariance.Fixed => full(new long[] { 1, 1 }, Math.Log(fixedSigma), decoderOutput.dtype, decoderOutput.device),
+        GaussianVariance.DecoderOutput => Bound(decoderOutput.chunk(2, 1)[1]),
+        _ => Bound(rawLogSigma!).view(1, -1),
+    };
+
+    /// <inheritdoc />
+    public override Tensor LogProb(Tensor x, Tensor decoderOutput)
+    {
+        using var scope = NewDisposeScope();
+        Tensor mean = Mean(decoderOutput);
+        Tensor logSigma = LogSigma(decoderOutput);
+        // −log N(x; μ, σ²) = ½ log 2π + log σ + (x − μ)² / (2σ²), per dimension.
+        Tensor perDimension = (x - mean).square().mul(logSigma.mul(-2).exp()).mul(0.5).add(logSigma).add(HalfLog2Pi);
+        return perDimension.sum(1).neg().MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public override Tensor Mean(Tensor decoderOutput) =>
+        Variance == GaussianVariance.DecoderOutput ? decoderOutput.chunk(2, 1)[0] : decoderOutput.alias();
+
+    /// <inheritdoc />
+    public override Tensor Sample(Tensor decoderOutput, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        Tensor mean = Mean(decoderOutput);
+        Tensor noise = randn(mean.shape, mean.dtype, mean.device, generator: generator);
+        return mean.add(noise.mul(LogSigma(decoderOutput).exp())).MoveToOuterDisposeScope();
+    }
+
+    Tensor Bound(Tensor raw) => raw.sigmoid().mul(MaxLogSigma - MinLogSigma).add(MinLogSigma);
+
+    static double RawFor(double logSigma)
+    {
+        double p = (logSigma - MinLogSigma) / (MaxLogSigma - MinLogSigma);
+        return Math.Log(p / (1 - p));
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text.Json.Serialization;
+
+namespace VaeLab.Models;
+
+/// <summary>The network family of a VAE built by <see cref="VaeConfig"/>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Architecture>))]
+public enum Architecture
+{
+    /// <summary>Fully connected encoder and decoder (<see cref="MlpEncoder"/>, <see cref="MlpDecoder"/>).</summary>
+    Mlp,
+
+    /// <summary>Small convolutional encoder and decoder for 1×28×28 images (<see cref="ConvEncoder"/>, <see cref="ConvDecoder"/>).</summary>
+    Conv,
+}
+
+/// <summary>The likelihood family of a VAE built by <see cref="VaeConfig"/>.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<LikelihoodKind>))]
+public enum LikelihoodKind
+{
+    /// <summary><see cref="BernoulliLikelihood"/> on logits.</summary>
+    Bernoulli,
+
+    /// <summary><see cref="GaussianLikelihood"/> with a fixed σ.</summary>
+    GaussianFixed,
+
+    /// <summary><see cref="GaussianLikelihood"/> with one learned σ.</summary>
+    GaussianShared,
+
+    /// <summary><see cref="GaussianLikelihood"/> with a learned σ per pixel.</summary>
+    GaussianPerPixel,
+
+    /// <summary><see cref="GaussianLikelihood"/> with σ output by the decoder.</summary>
+    GaussianDecoderOutput,
+}
+
+/// <summary>
+/// Everything needed to build a VAE, as a record (serialisable, comparable, usable as a sweep setting).
+/// Defaults are the pytorch/examples reference: MLP 784-400-20, Bernoulli decoder.
+/// </summary>
+/// <param name="InputShape">Shape of one example (default 1×28×28).</param>
+/// <param name="LatentDimensions">Latent size d.</param>
+/// <param name="HiddenSizes">Hidden widths of the MLP encoder; the decoder mirrors them (ignored by Conv).</param>
+/// <param name="Architecture">MLP or convolutional.</param>
+/// <param name="Likelihood">The decoder's likelihood.</param>
+/// <param name="Sigma">σ of a fixed Gaussian, or the initial σ of a learned one.</param>
+public sealed record VaeConfig(
+    long[] InputShape,
+    int LatentDimensions = 20,
+    int[]? HiddenSizes = null,
+    Architecture Architecture = Architecture.Mlp,
+    LikelihoodKind Likelihood = LikelihoodKind.Bernoulli,
+    double Sigma = 1.0)
+{
+    /// <summary>The reference configuration for 28×28 images: 784-400-20 MLP, Bernoulli.</summary>
+    public static VaeConfig Reference { get; } = new([1, 28, 28]);
+
+    /// <summary>Hidden widths in use (400 when none were given).</summary>
+    public IReadOnlyList<int> Hidden => HiddenSizes ?? [400];
+
+    /// <summary>Builds the model on the CPU with freshly initialised parameters (torch's global generator draws them; seed it first).</summary>
+    /// <exception cref="ArgumentException">A convolutional model for inputs that are not 1×28×28, or invalid sizes.</exception>
+    public VariationalAutoencoder Build()
+    {
+        if (LatentDimensions < 1) throw new ArgumentOutOfRangeException(nameof(LatentDimensions), LatentDimensions, "The latent needs at least one dimension.");
+        long inputDimensions = InputShape.Aggregate(1L, (a, b) => a * b);
+        Likelihood likelihood = Likelihood switch
+        {
+            LikelihoodKind.Bernoulli => new BernoulliLikelihood(),
+            LikelihoodKind.GaussianFixed => new GaussianLikelihood(GaussianVariance.Fixed, inputDimensions, Sigma),
+            LikelihoodKind.GaussianShared => new GaussianLikelihood(GaussianVariance.LearnedShared, inputDimensions, Sigma),
+            LikelihoodKind.GaussianPerPixel => new GaussianLikelihood(GaussianVariance.LearnedPerDimension, inputDimensions, Sigma),
+            LikelihoodKind.GaussianDecoderOutput => new GaussianLikelihood(GaussianVariance.DecoderOutput, inputDimensions, Sigma),
+            _ => throw new ArgumentOutOfRangeException(nameof(Likelihood), Likelihood, "Unknown likelihood."),
+        };
+        int k = likelihood.OutputsPerDimension;
+        if (Architecture == Architecture.Conv)
+        {
+            if (!InputShape.SequenceEqual(new long[] { 1, 28, 28 }))
+                throw new ArgumentException($"The convolutional architecture takes 1×28×28 images, not {string.Join("×", InputShape)}.", nameof(InputShape));
+            return new VariationalAutoencoder(new ConvEncoder(LatentDimensions), new ConvDecoder(LatentDimensions, k), likelihood, InputShape);
+        }
+        return new VariationalAutoencoder(
+            new MlpEncoder(inputDimensions, Hidden, LatentDimensions),
+            new MlpDecoder(LatentDimensions, Hidden.Reverse().ToArray(), inputDimensions * k),
+            likelihood, InputShape);
+    }
+
+    /// <inheritdoc />
+    public bool Equals(VaeConfig? other) =>
+        other is not null && InputShape.SequenceEqual(other.InputShape) && LatentDimensions == other.LatentDimensions
+        && Hidden.SequenceEqual(other.Hidden) && Architecture == other.Architecture && Likelihood == other.Likelihood && Sigma.Equals(other.Sigma);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(string.Join(",", InputShape), LatentDimensions, string.Join(",", Hidden), Architecture, Likelihood, Sigma);
+}

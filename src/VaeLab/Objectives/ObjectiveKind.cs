@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+
+namespace VaeLab.Objectives;
+
+/// <summary>What training minimises.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ObjectiveKind>))]
+public enum ObjectiveKind
+{
+    /// <summary>−E_q[log p(x|z)] + β_t·KL, with β_t ramping from 0 to β over the warm-up steps (β = 1: −ELBO).</summary>
+    BetaElbo,
+
+    /// <summary>−IWAE_k (importance-weighted bound with k samples).</summary>
+    Iwae,
+
+    /// <summary>−E_q[log p(x|z)] + γ·|KL − C_t|, C_t growing linearly to C_max (Burgess et al. 2018).</summary>
+    Capacity,
+}

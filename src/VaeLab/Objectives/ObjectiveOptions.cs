@@ -1,0 +1,40 @@
+namespace VaeLab.Objectives;
+
+/// <summary>
+/// The training objective and its schedule, evaluated at the optimiser step; the step is part of a
+/// checkpoint, so a resumed run continues the schedule where it stopped.
+/// </summary>
+/// <param name="Kind">β-ELBO, IWAE or capacity.</param>
+/// <param name="Beta">β of the β-ELBO (1 = the ELBO).</param>
+/// <param name="WarmupSteps">Steps over which β ramps linearly from 0 to <paramref name="Beta"/> (0 = no warm-up).</param>
+/// <param name="IwaeSamples">k of the IWAE objective.</param>
+/// <param name="CapacityGamma">γ of the capacity objective.</param>
+/// <param name="CapacityMaxNats">C_max, the KL capacity reached at the end of the annealing, in nats.</param>
+/// <param name="CapacitySteps">Steps over which C grows linearly from 0 to C_max.</param>
+public sealed record ObjectiveOptions(
+    ObjectiveKind Kind = ObjectiveKind.BetaElbo,
+    double Beta = 1.0,
+    long WarmupSteps = 0,
+    int IwaeSamples = 5,
+    double CapacityGamma = 1000,
+    double CapacityMaxNats = 25,
+    long CapacitySteps = 100_000)
+{
+    /// <summary>Checks the settings, naming the first invalid one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative β, warm-up, γ or capacity, or k below 1.</exception>
+    public void Validate()
+    {
+        if (!(Beta >= 0)) throw new ArgumentOutOfRangeException(nameof(Beta), Beta, "β must be a non-negative number.");
+        if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "The warm-up must not be negative.");
+        if (IwaeSamples < 1) throw new ArgumentOutOfRangeException(nameof(IwaeSamples), IwaeSamples, "IWAE needs k ≥ 1 samples.");
+        if (!(CapacityGamma >= 0)) throw new ArgumentOutOfRangeException(nameof(CapacityGamma), CapacityGamma, "γ must be a non-negative number.");
+        if (!(CapacityMaxNats >= 0)) throw new ArgumentOutOfRangeException(nameof(CapacityMaxNats), CapacityMaxNats, "C_max must be a non-negative number of nats.");
+        if (CapacitySteps < 1) throw new ArgumentOutOfRangeException(nameof(CapacitySteps), CapacitySteps, "The capacity annealing needs at least one step.");
+    }
+
+    /// <summary>β in force at optimiser step <paramref name="step"/> (0-based): β·min(1, (step + 1)/warm-up).</summary>
+    public double BetaAt(long step) => WarmupSteps <= 0 ? Beta : Beta * Math.Min(1.0, (step + 1) / (double)WarmupSteps);
+
+    /// <summary>The capacity C in force at step <paramref name="step"/>, nats.</summary>
+    public double CapacityAt(long step) => CapacityMaxNats * Math.Min(1.0, (step + 1) / (double)CapacitySteps);
+}

@@ -1,0 +1,62 @@
+using VaeLab.Models;
+using static TorchSharp.torch;
+
+namespace VaeLab.Objectives;
+
+/// <summary>One batch's loss (the scalar to minimise) and the ELBO terms reported beside it.</summary>
+/// <param name="Loss">Scalar loss, differentiable.</param>
+/// <param name="Terms">The single-sample ELBO terms of the batch (for metrics and the non-finite guard).</param>
+public sealed record ObjectiveValue(Tensor Loss, ElboEstimate Terms) : IDisposable
+{
+    /// <summary>Frees the tensors.</summary>
+    public void Dispose()
+    {
+        Loss.Dispose();
+        Terms.Dispose();
+    }
+}
+
+/// <summary>Evaluates <see cref="ObjectiveOptions"/> on a batch at a given optimiser step.</summary>
+public static class TrainingObjective
+{
+    /// <summary>The loss of batch <paramref name="x"/> at optimiser step <paramref name="step"/>, and its ELBO terms.</summary>
+    public static ObjectiveValue Evaluate(ObjectiveOptions options, VariationalAutoencoder model, Tensor x, long step, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        ElboEstimate terms;
+        Tensor loss;
+        switch (options.Kind)
+        {
+            case ObjectiveKind.Iwae:
+            {
+                Tensor flat = x.view(x.shape[0], -1);
+                var (mean, logVariance) = model.Encode(x);
+                Tensor logWeights = ImportanceWeightedBound.LogWeights(model, flat, mean, logVariance, options.IwaeSamples, generator);
+                loss = logWeights.logsumexp(0).sub(Math.Log(options.IwaeSamples)).mean().neg();
+                // Report the ELBO terms of the first sample (an unbiased single-sample ELBO) without a second decoder pass.
+                Tensor klPerDimension = GaussianKl.PerDimension(mean, logVariance).detach();
+                Tensor kl = klPerDimension.sum(1);
+                Tensor firstLogWeight = logWeights[0].detach();
+                terms = new ElboEstimate(firstLogWeight.add(kl), kl, klPerDimension, mean.detach(), logVariance.detach());
+                break;
+            }
+            case ObjectiveKind.Capacity:
+                terms = Elbo.Estimate(model, x, generator);
+                loss = terms.KlNats.mean().sub(options.CapacityAt(step)).abs().mul(options.CapacityGamma)
+                    .sub(terms.ReconstructionLogLikelihoodNats.mean());
+                break;
+            default:
+                terms = Elbo.Estimate(model, x, generator);
+                loss = terms.BetaLoss(options.BetaAt(step));
+                break;
+        }
+        var value = new ObjectiveValue(loss, terms);
+        loss.MoveToOuterDisposeScope();
+        terms.ReconstructionLogLikelihoodNats.MoveToOuterDisposeScope();
+        terms.KlNats.MoveToOuterDisposeScope();
+        terms.KlPerDimensionNats.MoveToOuterDisposeScope();
+        terms.Mean.MoveToOuterDisposeScope();
+        terms.LogVariance.MoveToOuterDisposeScope();
+        return value;
+    }
+}
