@@ -1,0 +1,133 @@
+using VaeLab.Data;
+using VaeLab.Models;
+using VaeLab.Objectives;
+using VaeLab.Runtime;
+using static TorchSharp.torch;
+
+namespace VaeLab.Evaluation;
+
+/// <summary>
+/// Held-out evaluation of a trained VAE: test ELBO and its terms, importance-sampled log p(x) with its
+/// standard errors, KL per latent dimension and active units. Runs without gradients, in batches, with a
+/// generator seeded from <c>seed</c> so the figures repeat.
+/// </summary>
+public static class Evaluator
+{
+    /// <summary>Test ELBO, reconstruction and KL over <paramref name="data"/>, with one z sample per example (or <paramref name="samples"/>).</summary>
+    public static ElboSummary TestElbo(VariationalAutoencoder model, Dataset data, long seed = 0, int batchSize = 500, int samples = 1)
+    {
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed);
+        model.eval();
+        double sum = 0, sumSquares = 0, reconstruction = 0, kl = 0;
+        foreach (var (start, end) in Batches(data, batchSize))
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
+            using ElboEstimate terms = Elbo.Estimate(model, x, generator, samples);
+            using Tensor elbo = terms.ElboNats().to_type(ScalarType.Float64);
+            sum += elbo.sum().item<double>();
+            sumSquares += elbo.square().sum().item<double>();
+            reconstruction += terms.ReconstructionLogLikelihoodNats.to_type(ScalarType.Float64).sum().item<double>();
+            kl += terms.KlNats.to_type(ScalarType.Float64).sum().item<double>();
+        }
+        int n = data.Count;
+        double mean = sum / n;
+        double variance = Math.Max(sumSquares / n - mean * mean, 0) * n / Math.Max(n - 1, 1);
+        return new ElboSummary(n, data.Dimension, mean, Math.Sqrt(variance / n), reconstruction / n, kl / n);
+    }
+
+    /// <summary>
+    /// Importance-sampled log p(x) with <paramref name="k"/> samples per example (k = 5000 as in Burda et al.),
+    /// processed <paramref name="chunk"/> samples at a time so memory stays bounded whatever k is.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">k or chunk below 1.</exception>
+    public static LogLikelihoodEstimate ImportanceSampledLogLikelihood(VariationalAutoencoder model, Dataset data, int k = 5000, long seed = 0, int batchSize = 100, int chunk = 500)
+    {
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        if (chunk < 1) throw new ArgumentOutOfRangeException(nameof(chunk), chunk, "The chunk must hold at least one sample.");
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed);
+        model.eval();
+        double sum = 0, sumSquares = 0, monteCarloVariance = 0;
+        foreach (var (start, end) in Batches(data, batchSize))
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
+            Tensor flat = x.view(x.shape[0], -1);
+            var (mean, logVariance) = model.Encode(x);
+            // Stream over chunks of samples, keeping per example: the running log-sum-exp of log w and of 2·log w.
+            Tensor logSum = full(new long[] { x.shape[0] }, double.NegativeInfinity, ScalarType.Float64);
+            Tensor logSumSquares = full(new long[] { x.shape[0] }, double.NegativeInfinity, ScalarType.Float64);
+            for (int done = 0; done < k; done += chunk)
+            {
+                using var chunkScope = NewDisposeScope();
+                int size = Math.Min(chunk, k - done);
+                Tensor logWeights = ImportanceWeightedBound.LogWeights(model, flat, mean, logVariance, size, generator).to_type(ScalarType.Float64);
+                logSum = stack([logSum, logWeights.logsumexp(0)]).logsumexp(0).MoveToOuterDisposeScope();
+                logSumSquares = stack([logSumSquares, logWeights.mul(2).logsumexp(0)]).logsumexp(0).MoveToOuterDisposeScope();
+            }
+            // log p̂ = log Σw − log k. Delta method: Var(log p̂) ≈ Var(w) / (k · mean(w)²) = (k·Σw²/(Σw)² − 1) / (k − 1).
+            Tensor logLikelihood = logSum.sub(Math.Log(k));
+            Tensor ratio = logSumSquares.sub(logSum.mul(2)).exp().mul(k);
+            Tensor perExampleVariance = k > 1 ? ratio.sub(1).clamp_min(0).div(k - 1) : zeros_like(ratio);
+            sum += logLikelihood.sum().item<double>();
+            sumSquares += logLikelihood.square().sum().item<double>();
+            monteCarloVariance += perExampleVariance.sum().item<double>();
+        }
+        int n = data.Count;
+        double average = sum / n;
+        double spread = Math.Max(sumSquares / n - average * average, 0) * n / Math.Max(n - 1, 1);
+        return new LogLikelihoodEstimate(n, data.Dimension, k, average, Math.Sqrt(monteCarloVariance) / n, Math.Sqrt(spread / n));
+    }
+
+    /// <summary>Mean analytic KL per latent dimension over <paramref name="data"/>, nats: where the rate goes.</summary>
+    public static double[] KlPerDimension(VariationalAutoencoder model, Dataset data, int batchSize = 500)
+    {
+        using var noGrad = no_grad();
+        model.eval();
+        var total = new double[model.LatentDimensions];
+        foreach (var (start, end) in Batches(data, batchSize))
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
+            var (mean, logVariance) = model.Encode(x);
+            double[] batch = GaussianKl.PerDimension(mean, logVariance).to_type(ScalarType.Float64).sum([0]).data<double>().ToArray();
+            for (int j = 0; j < total.Length; j++) total[j] += batch[j];
+        }
+        return total.Select(v => v / data.Count).ToArray();
+    }
+
+    /// <summary>
+    /// Active units (Burda et al. 2016): unit u is active when Cov_x(E_q[z_u]) = Var over the data of μ_u(x)
+    /// exceeds <paramref name="threshold"/> (0.01). Returns the count and every unit's variance.
+    /// </summary>
+    public static (int Active, double[] Variances) ActiveUnits(VariationalAutoencoder model, Dataset data, double threshold = 0.01, int batchSize = 500)
+    {
+        using var noGrad = no_grad();
+        model.eval();
+        int d = (int)model.LatentDimensions;
+        var sum = new double[d];
+        var sumSquares = new double[d];
+        foreach (var (start, end) in Batches(data, batchSize))
+        {
+            using var scope = NewDisposeScope();
+            Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
+            Tensor mean = model.Encode(x).Mean.to_type(ScalarType.Float64);
+            double[] s = mean.sum([0]).data<double>().ToArray();
+            double[] q = mean.square().sum([0]).data<double>().ToArray();
+            for (int j = 0; j < d; j++) { sum[j] += s[j]; sumSquares[j] += q[j]; }
+        }
+        int n = data.Count;
+        double[] variances = Enumerable.Range(0, d).Select(j => Math.Max(sumSquares[j] / n - Math.Pow(sum[j] / n, 2), 0) * n / Math.Max(n - 1, 1)).ToArray();
+        return (variances.Count(v => v > threshold), variances);
+    }
+
+    // Consecutive [start, end) ranges of the data; the caller slices inside its own dispose scope.
+    static IEnumerable<(long Start, long End)> Batches(Dataset data, int batchSize)
+    {
+        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
+        for (long start = 0; start < data.Count; start += batchSize)
+            yield return (start, Math.Min(start + batchSize, data.Count));
+    }
+}
