@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using TorchSharp.Modules;
 using VaeLab.IO;
 using VaeLab.Models;
 using static TorchSharp.torch;
@@ -35,11 +34,11 @@ public static class Checkpoint
     static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Writes a checkpoint atomically to <paramref name="path"/>.</summary>
-    public static void Save(string path, CheckpointHeader header, VariationalAutoencoder model, OptimizerHelper optimizer, Generator generator)
+    public static void Save(string path, CheckpointHeader header, VariationalAutoencoder model, FlatAdam optimizer, Generator generator)
     {
         byte[] headerBytes = JsonSerializer.SerializeToUtf8Bytes(header, Json);
         byte[] modelBytes = Blob(writer => model.save(writer));
-        byte[] optimizerBytes = Blob(optimizer.save_state_dict);
+        byte[] optimizerBytes = Blob(optimizer.Save);
         byte[] generatorBytes;
         using (Tensor state = generator.get_state()) generatorBytes = state.bytes.ToArray();
 
@@ -71,7 +70,7 @@ public static class Checkpoint
     /// after checking integrity and that the model's architecture matches the checkpoint's.
     /// </summary>
     /// <exception cref="CheckpointException">Corrupt, of another format, or of another architecture.</exception>
-    public static CheckpointHeader Load(string path, VariationalAutoencoder model, OptimizerHelper optimizer, Generator generator)
+    public static CheckpointHeader Load(string path, VariationalAutoencoder model, FlatAdam optimizer, Generator generator)
     {
         var (header, generatorBytes, modelBytes, optimizerBytes) = Open(path);
         if (header.Signature != model.Signature)
@@ -79,7 +78,7 @@ public static class Checkpoint
         try
         {
             using (var reader = new BinaryReader(new MemoryStream(modelBytes))) model.load(reader);
-            using (var reader = new BinaryReader(new MemoryStream(optimizerBytes))) optimizer.load_state_dict(reader);
+            using (var reader = new BinaryReader(new MemoryStream(optimizerBytes))) optimizer.Load(reader);
             using Tensor state = tensor(generatorBytes, ScalarType.Byte);
             generator.set_state(state);
         }

@@ -17,7 +17,7 @@ namespace VaeLab.Training;
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    readonly Adam optimizer;
+    readonly FlatAdam optimizer;
     readonly Generator generator;
     readonly List<EpochMetrics> history = new();
     readonly Parameter[] parameters;
@@ -40,7 +40,7 @@ public sealed class Trainer : IDisposable
         var named = model.named_parameters().ToArray();
         parameters = named.Select(p => p.parameter).ToArray();
         parameterNames = named.Select(p => p.name).ToArray();
-        optimizer = optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        optimizer = new FlatAdam(parameters, options.LearningRate, weightDecay: options.WeightDecay);
         generator = new Generator((ulong)options.Seed);
     }
 
@@ -120,7 +120,7 @@ public sealed class Trainer : IDisposable
                 using (batch)
                 {
                     Tensor x = batch.Examples.device == Device ? batch.Examples : batch.Examples.to(Device);
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     ObjectiveValue value = TrainingObjective.Evaluate(objective, Model, x, Step, generator);
                     double loss = value.Loss.item<float>();
                     double reconstruction = value.Terms.ReconstructionLogLikelihoodNats.sum().item<float>();
@@ -129,7 +129,7 @@ public sealed class Trainer : IDisposable
                         throw new NonFiniteValueException(epoch, batchNumber, Diagnose(value));
                     value.Loss.backward();
                     CheckGradients(epoch, batchNumber);
-                    optimizer.step();
+                    optimizer.Step();
                     Step++;
                     int n = batch.Count;
                     examples += n;
@@ -198,9 +198,7 @@ public sealed class Trainer : IDisposable
 
     void CheckGradients(int epoch, int batch)
     {
-        double norm = Options.GradientClipNorm is double clip
-            ? nn.utils.clip_grad_norm_(parameters, clip)
-            : TotalGradientNorm();
+        double norm = Options.GradientClipNorm is double clip ? optimizer.ClipGradientNorm(clip) : optimizer.GradientNorm();
         if (double.IsFinite(norm)) return;
         for (int i = 0; i < parameters.Length; i++)
         {
@@ -210,13 +208,6 @@ public sealed class Trainer : IDisposable
             if (!finite.item<bool>()) throw new NonFiniteValueException(epoch, batch, $"the gradient of {parameterNames[i]}");
         }
         throw new NonFiniteValueException(epoch, batch, "the gradient norm");
-    }
-
-    double TotalGradientNorm()
-    {
-        using var scope = NewDisposeScope();
-        Tensor[] norms = parameters.Where(p => p.grad is not null).Select(p => p.grad!.norm()).ToArray();
-        return norms.Length == 0 ? 0 : stack(norms).norm().item<float>();
     }
 
     static string VaeLabVersion => typeof(Trainer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
