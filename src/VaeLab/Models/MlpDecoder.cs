@@ -24,7 +24,7 @@ public sealed class MlpDecoder : Decoder
         for (int i = 0; i < HiddenSizes.Count; i++)
         {
             net.append($"linear{i}", nn.Linear(width, HiddenSizes[i]));
-            net.append($"relu{i}", nn.ReLU());
+            net.append($"relu{i}", nn.ReLU(inplace: true));
             width = HiddenSizes[i];
         }
         net.append("output", nn.Linear(width, outputDimensions));

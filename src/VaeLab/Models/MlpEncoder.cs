@@ -28,7 +28,7 @@ public sealed class MlpEncoder : GaussianEncoder
         for (int i = 0; i < HiddenSizes.Count; i++)
         {
             body.append($"linear{i}", nn.Linear(width, HiddenSizes[i]));
-            body.append($"relu{i}", nn.ReLU());
+            body.append($"relu{i}", nn.ReLU(inplace: true));
             width = HiddenSizes[i];
         }
         head = nn.Linear(width, 2 * latentDimensions);

@@ -1,0 +1,34 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VaeLab.Benchmarks;
+
+/// <summary>
+/// Matrix-product floating-point operations of training a model made of linear layers, per example: the
+/// figure a training run's GFLOP/s is computed from. Forward 2·in·out per layer; backward 2·in·out for the
+/// weight gradient and 2·in·out for the input gradient, except for encoder layers that read the data
+/// itself, whose input needs no gradient. Element-wise work (activations, likelihood, KL, Adam) is not counted, as usual.
+/// </summary>
+public static class GemmFlops
+{
+    /// <summary>Training FLOPs per example of the VAE's linear layers.</summary>
+    /// <exception cref="ArgumentException">The model holds no linear layer, or convolutions (not counted here).</exception>
+    public static double TrainingPerExample(VaeLab.Models.VariationalAutoencoder model)
+    {
+        var modules = model.modules().ToArray();
+        if (modules.Any(m => m is Conv2d or ConvTranspose2d))
+            throw new ArgumentException("Only linear layers are counted; this model has convolutions.", nameof(model));
+        Linear[] linears = modules.OfType<Linear>().ToArray();
+        if (linears.Length == 0) throw new ArgumentException("The model has no linear layer.", nameof(model));
+        double total = 0;
+        var readsData = model.Encoder.modules().OfType<Linear>().Where(l => l.in_features == model.InputDimensions).ToHashSet();
+        foreach (Linear linear in linears)
+        {
+            double macs = (double)linear.in_features * linear.out_features;
+            total += 2 * macs                                // forward
+                   + 2 * macs                                // weight gradient
+                   + (readsData.Contains(linear) ? 0 : 2 * macs); // input gradient
+        }
+        return total;
+    }
+}

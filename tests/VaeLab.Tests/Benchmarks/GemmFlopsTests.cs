@@ -1,0 +1,18 @@
+using VaeLab.Benchmarks;
+using VaeLab.Models;
+
+namespace VaeLab.Tests.Benchmarks;
+
+public class GemmFlopsTests
+{
+    [Fact]
+    public void TheReferenceMlpCountsItsMatrixProductsByHand()
+    {
+        using var model = VaeConfig.Reference.Build();
+        // Forward MACs: 784·400 + 400·40 (μ and log σ² head) + 20·400 + 400·784 = 651,200.
+        // Backward: weight gradients again, input gradients for all but the data-reading layer (784·400).
+        double forward = 2.0 * 651_200;
+        double expected = forward + forward + 2.0 * (651_200 - 784 * 400);
+        Assert.Equal(expected, GemmFlops.TrainingPerExample(model));
+    }
+}
