@@ -3,8 +3,12 @@ using VaeLab.Cli;
 using VaeLab.Cli.Commands;
 
 var root = new RootCommand("vaelab: variational auto-encoders on TorchSharp — train, sweep, check the ELBO derivation, report, benchmark.");
+root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+
+// Tables in files and pipes are read later by people: give them room rather than the 80-column default.
+if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 140;
 
 try
 {

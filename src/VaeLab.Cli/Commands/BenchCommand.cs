@@ -29,9 +29,9 @@ internal static class BenchCommand
             var status = new Progress<string>(what => Console.Error.WriteLine($"measuring {what} …"));
             TrainingBenchmarkResult training = TrainingBenchmark.Run(choice, parse.GetValue(epochs), progress: status);
             IdxLoadResult idx = IdxLoadBenchmark.Run(parse.GetValue(repeats), parse.GetValue(data));
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("measurement").AddColumn("value");
+            var table = Tables.Create("measurement", "value");
             string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
-            void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+            void Row(string name, string value) => table.AddPlainRow(name, value);
             Row("(a) reference training: seconds per epoch", F(training.SecondsPerEpoch) + $"  ({training.TrainingExamples:N0} examples, median of {training.TimedEpochs})");
             Row("(a) reference training: GFLOP/s", training.TrainingGflops.ToString("0.0", CultureInfo.InvariantCulture) + $"  ({training.GflopPerEpoch.ToString("0.0", CultureInfo.InvariantCulture)} GFLOP of matrix products per epoch)");
             Row("(b) float32 matrix product 2048²: GFLOP/s", training.PeakGflops.ToString("0.0", CultureInfo.InvariantCulture));

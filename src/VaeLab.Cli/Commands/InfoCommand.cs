@@ -27,8 +27,8 @@ internal static class InfoCommand
 
     static void Print(RuntimeInfo info)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("fact").AddColumn("value");
-        void Row(string fact, string value) => table.AddRow(Markup.Escape(fact), Markup.Escape(value));
+        var table = Tables.Create("fact", "value");
+        void Row(string fact, string value) => table.AddPlainRow(fact, value);
         Row("TorchSharp", info.TorchSharpVersion);
         Row("libtorch", info.LibTorchVersion);
         Row("backend package", $"TorchSharp-{info.Backend}");

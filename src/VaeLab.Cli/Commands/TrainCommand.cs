@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using VaeLab.Data;
+using VaeLab.Evaluation;
+using VaeLab.Models;
+using VaeLab.Objectives;
+using VaeLab.Runtime;
+using VaeLab.Training;
+using static TorchSharp.torch;
+
+namespace VaeLab.Cli.Commands;
+
+/// <summary><c>vaelab train</c>: train one VAE, print per-epoch metrics (test ELBO included) and a final evaluation.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var threads = CommonOptions.Threads();
+        var seed = CommonOptions.Seed();
+        var device = CommonOptions.Device();
+        var data = CommonOptions.Data();
+        var latent = new Option<int>("--latent") { Description = "Latent dimensions d.", DefaultValueFactory = _ => 20 };
+        var hidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths of the MLP (the decoder mirrors them).", DefaultValueFactory = _ => [400], AllowMultipleArgumentsPerToken = true };
+        var architecture = new Option<Architecture>("--architecture") { Description = "Mlp or Conv.", DefaultValueFactory = _ => Architecture.Mlp };
+        var likelihood = new Option<LikelihoodKind>("--likelihood") { Description = "Bernoulli, GaussianFixed, GaussianShared, GaussianPerPixel or GaussianDecoderOutput.", DefaultValueFactory = _ => LikelihoodKind.Bernoulli };
+        var sigma = new Option<double>("--sigma") { Description = "σ of a fixed Gaussian decoder (initial σ of a learned one).", DefaultValueFactory = _ => 1.0 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train to.", DefaultValueFactory = _ => 10 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
+        var learningRate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var beta = new Option<double>("--beta") { Description = "β of the β-ELBO.", DefaultValueFactory = _ => 1.0 };
+        var warmup = new Option<long>("--warmup") { Description = "Steps over which β ramps up from 0.", DefaultValueFactory = _ => 0 };
+        var objective = new Option<ObjectiveKind>("--objective") { Description = "BetaElbo, Iwae or Capacity.", DefaultValueFactory = _ => ObjectiveKind.BetaElbo };
+        var iwaeK = new Option<int>("--iwae-k") { Description = "k of the IWAE objective.", DefaultValueFactory = _ => 5 };
+        var binarization = new Option<Binarization>("--binarization") { Description = "None (grey levels), Static or Dynamic.", DefaultValueFactory = _ => Binarization.None };
+        var clip = new Option<double?>("--clip") { Description = "Clip the gradient norm to this value." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file written after every epoch." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists." };
+        var importance = new Option<int>("--importance-samples") { Description = "k for the final importance-sampled log p(x) (0 = skip).", DefaultValueFactory = _ => 1000 };
+        var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
+        {
+            threads, seed, device, data, latent, hidden, architecture, likelihood, sigma, epochs, batchSize, learningRate,
+            beta, warmup, objective, iwaeK, binarization, clip, checkpoint, resume, importance,
+        };
+        command.SetAction(parse =>
+        {
+            TorchRuntime.Initialize(parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(device)!);
+            using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
+            Console.WriteLine($"data: {choice.Description}");
+            var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma));
+            var options = new TrainingOptions(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
+                GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
+                Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK)),
+                CheckpointPath: parse.GetValue(checkpoint));
+            manual_seed(parse.GetValue(seed));
+            VariationalAutoencoder model = config.Build();
+            Console.WriteLine($"model: {model.Signature}; {model.Likelihood.Description}");
+            using var trainer = new Trainer(model, options, config);
+            if (parse.GetValue(resume) && options.CheckpointPath is string path && File.Exists(path))
+            {
+                trainer.Resume(path);
+                Console.WriteLine($"resumed from {path} after epoch {trainer.EpochsDone}");
+            }
+            Dataset? validation = choice.Test;
+            Fit(trainer, choice.Train, validation);
+            PrintHistory(trainer.History);
+            PrintEvaluation(model, choice.Test, parse.GetValue(importance), parse.GetValue(seed));
+            return 0;
+        });
+        return command;
+    }
+
+    static void Fit(Trainer trainer, Dataset train, Dataset validation)
+    {
+        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            // Plain lines when the output is a file or a pipe: one per epoch.
+            int lastEpoch = 0;
+            trainer.Fit(train, validation, new Reporter(p =>
+            {
+                if (p.Batch == p.Batches && p.Epoch != lastEpoch)
+                {
+                    lastEpoch = p.Epoch;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"epoch {p.Epoch}/{p.Epochs}: train loss {p.RunningLossNats:F2} nats, {p.ExamplesPerSecond:F0} examples/s, ETA {p.Eta:hh\\:mm\\:ss}"));
+                }
+            }));
+            return;
+        }
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask task = context.AddTask("training", maxValue: 1);
+                trainer.Fit(train, validation, new Reporter(p =>
+                {
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}, loss {p.RunningLossNats:F1} nats, {p.ExamplesPerSecond:F0}/s");
+                    double done = (p.Epoch - 1 + p.Batch / (double)p.Batches) / p.Epochs;
+                    task.Value = Math.Min(done, 1);
+                }));
+                task.Value = 1;
+            });
+    }
+
+    static void PrintHistory(IReadOnlyList<EpochMetrics> history)
+    {
+        var table = Tables.Create("epoch", "train −ELBO", "test −ELBO", "test E_q[log p(x|z)]", "test KL", "s", "examples/s");
+        string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+        foreach (EpochMetrics m in history)
+            table.AddPlainRow(m.Epoch.ToString(CultureInfo.InvariantCulture), F(-m.TrainElboNats), F(-m.ValidationElboNats),
+                F(m.ValidationReconstructionLogLikelihoodNats), F(m.ValidationKlNats), F(m.Seconds), m.ExamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture));
+        table.Caption("nats per example; test figures with one z sample per example at the end of each epoch");
+        AnsiConsole.Write(table);
+    }
+
+    static void PrintEvaluation(VariationalAutoencoder model, Dataset test, int k, long seed)
+    {
+        ElboSummary elbo = Evaluator.TestElbo(model, test, seed);
+        var (active, _) = Evaluator.ActiveUnits(model, test);
+        var table = Tables.Create("test-set figure", "value");
+        string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
+        table.AddPlainRow("ELBO (nats)", $"{F(elbo.ElboNats)} ± {F(elbo.ElboStandardError)}");
+        table.AddPlainRow("E_q[log p(x|z)] (nats)", F(elbo.ReconstructionLogLikelihoodNats));
+        table.AddPlainRow("KL(q‖p) = rate (nats)", F(elbo.KlNats));
+        table.AddPlainRow("−ELBO (bits/dim)", elbo.NegativeElboBitsPerDimension.ToString("F4", CultureInfo.InvariantCulture));
+        table.AddPlainRow("active units (Cov > 0.01)", $"{active} of {model.LatentDimensions}");
+        if (k > 0)
+        {
+            LogLikelihoodEstimate logLikelihood = Evaluator.ImportanceSampledLogLikelihood(model, test, k, seed);
+            table.AddPlainRow($"log p(x), k = {k} (nats)", $"{F(logLikelihood.LogLikelihoodNats)} ± {logLikelihood.MonteCarloStandardError.ToString("F3", CultureInfo.InvariantCulture)} (sampling) ± {F(logLikelihood.DataStandardError)} (data)");
+        }
+        AnsiConsole.Write(table);
+    }
+
+    sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
