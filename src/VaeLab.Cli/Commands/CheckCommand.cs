@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Spectre.Console;
+using VaeLab.Derivation;
+using VaeLab.IO;
+using VaeLab.Runtime;
+
+namespace VaeLab.Cli.Commands;
+
+/// <summary><c>vaelab check</c>: run the numerical checks of the ELBO derivation; exit code 1 if any row fails.</summary>
+internal static class CheckCommand
+{
+    public static Command Create()
+    {
+        var threads = CommonOptions.Threads();
+        var csv = new Option<string?>("--csv") { Description = "Also write the table as CSV to this file." };
+        var html = new Option<string?>("--html") { Description = "Also write the table as a self-contained HTML page to this file." };
+        var command = new Command("check", "Verify the ELBO derivation numerically, step by step (float64): log p(x) = ELBO + KL(q ‖ p(z|x)) and each step before it. Exit code 1 if any check fails.")
+        {
+            threads, csv, html,
+        };
+        command.SetAction(parse =>
+        {
+            TorchRuntime.Initialize(seed: 0, threads: parse.GetValue(threads));
+            DerivationReport report = DerivationSuite.Run(progress: new Reporter(name => Console.Error.WriteLine($"checking {name} …")));
+            var table = Tables.Create("check", "step", "left", "right", "|difference|", "tolerance", "pass");
+            foreach (DerivationRow r in report.Rows)
+                table.AddRow(Markup.Escape(r.Check), Markup.Escape(r.Step), DerivationReport.Number(r.Left), DerivationReport.Number(r.Right),
+                    r.Difference.ToString("G3", CultureInfo.InvariantCulture), r.Tolerance.ToString("G3", CultureInfo.InvariantCulture), r.Pass ? "[green]pass[/]" : "[red]FAIL[/]");
+            table.Caption(Markup.Escape($"nats per example unless the step says otherwise; float64; {report.Duration.TotalSeconds:F1} s; methods in the CSV/HTML"));
+            AnsiConsole.Write(table);
+            if (parse.GetValue(csv) is string csvPath) { AtomicFile.WriteAllBytes(csvPath, Encoding.UTF8.GetBytes(report.ToCsv())); Console.WriteLine($"wrote {csvPath}"); }
+            if (parse.GetValue(html) is string htmlPath) { AtomicFile.WriteAllBytes(htmlPath, Encoding.UTF8.GetBytes(report.ToHtml())); Console.WriteLine($"wrote {htmlPath}"); }
+            int failed = report.Failures.Count();
+            Console.WriteLine(failed == 0 ? $"all {report.Rows.Count} checks pass" : $"{failed} of {report.Rows.Count} checks FAIL");
+            return failed == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    sealed class Reporter(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+}
