@@ -4,6 +4,7 @@ using System.Text;
 using Spectre.Console;
 using VaeLab.Derivation;
 using VaeLab.IO;
+using VaeLab.Plotting;
 using VaeLab.Runtime;
 
 namespace VaeLab.Cli.Commands;
@@ -15,7 +16,7 @@ internal static class CheckCommand
     {
         var threads = CommonOptions.Threads();
         var csv = new Option<string?>("--csv") { Description = "Also write the table as CSV to this file." };
-        var html = new Option<string?>("--html") { Description = "Also write the table as a self-contained HTML page to this file." };
+        var html = new Option<string?>("--html") { Description = "Also write the table and the derivation figures as a self-contained HTML page (plotly.js embedded: opens offline) to this file." };
         var command = new Command("check", "Verify the ELBO derivation numerically, step by step (float64): log p(x) = ELBO + KL(q ‖ p(z|x)) and each step before it. Exit code 1 if any check fails.")
         {
             threads, csv, html,
@@ -31,7 +32,7 @@ internal static class CheckCommand
             table.Caption(Markup.Escape($"nats per example unless the step says otherwise; float64; {report.Duration.TotalSeconds:F1} s; methods in the CSV/HTML"));
             AnsiConsole.Write(table);
             if (parse.GetValue(csv) is string csvPath) { AtomicFile.WriteAllBytes(csvPath, Encoding.UTF8.GetBytes(report.ToCsv())); Console.WriteLine($"wrote {csvPath}"); }
-            if (parse.GetValue(html) is string htmlPath) { AtomicFile.WriteAllBytes(htmlPath, Encoding.UTF8.GetBytes(report.ToHtml())); Console.WriteLine($"wrote {htmlPath}"); }
+            if (parse.GetValue(html) is string htmlPath) { AtomicFile.WriteAllBytes(htmlPath, Encoding.UTF8.GetBytes(DerivationPage.Build(report).ToString())); Console.WriteLine($"wrote {htmlPath}"); }
             int failed = report.Failures.Count();
             Console.WriteLine(failed == 0 ? $"all {report.Rows.Count} checks pass" : $"{failed} of {report.Rows.Count} checks FAIL");
             return failed == 0 ? 0 : 1;

@@ -5,7 +5,10 @@ using System.Text;
 namespace VaeLab.Derivation;
 
 /// <summary>The table of all derivation checks, with CSV and HTML renderings (numbers in the invariant culture).</summary>
-public sealed record DerivationReport(IReadOnlyList<DerivationRow> Rows, TimeSpan Duration)
+/// <param name="Rows">Every check's rows.</param>
+/// <param name="Duration">Wall time of the run.</param>
+/// <param name="Figures">The data behind the derivation's figures, when the suite made them.</param>
+public sealed record DerivationReport(IReadOnlyList<DerivationRow> Rows, TimeSpan Duration, DerivationFigures? Figures = null)
 {
     /// <summary>Whether every row passed.</summary>
     public bool AllPass => Rows.Count > 0 && Rows.All(r => r.Pass);
@@ -30,14 +33,17 @@ public sealed record DerivationReport(IReadOnlyList<DerivationRow> Rows, TimeSpa
     }
 
     /// <summary>The rows as a self-contained HTML page (no scripts, no external resources).</summary>
-    public string ToHtml()
+    public string ToHtml() =>
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>VaeLab derivation checks</title><style>"
+        + "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
+        + "td.n{text-align:right;font-family:monospace}tr.fail{background:#fdd}tr.pass td:last-child{color:#070}</style></head><body>"
+        + "<h1>ELBO derivation checks</h1>" + ToHtmlTable() + "</body></html>";
+
+    /// <summary>The summary line and the table as an HTML fragment, for a larger page.</summary>
+    public string ToHtmlTable()
     {
         var html = new StringBuilder();
-        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>VaeLab derivation checks</title><style>")
-            .Append("body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}")
-            .Append("td.n{text-align:right;font-family:monospace}tr.fail{background:#fdd}tr.pass td:last-child{color:#070}</style></head><body>")
-            .Append("<h1>ELBO derivation checks</h1>")
-            .Append(CultureInfo.InvariantCulture, $"<p>{Rows.Count(r => r.Pass)} of {Rows.Count} rows pass; {Duration.TotalSeconds:F1} s. Values in nats per example unless the step says otherwise; all in float64.</p>")
+        html.Append(CultureInfo.InvariantCulture, $"<p>{Rows.Count(r => r.Pass)} of {Rows.Count} rows pass; {Duration.TotalSeconds:F1} s. Values in nats per example unless the step says otherwise; all in float64.</p>")
             .Append("<table><thead><tr>");
         foreach (string column in Columns) html.Append("<th>").Append(WebUtility.HtmlEncode(column)).Append("</th>");
         html.Append("</tr></thead><tbody>");
@@ -48,6 +54,13 @@ public sealed record DerivationReport(IReadOnlyList<DerivationRow> Rows, TimeSpa
             foreach (double v in new[] { r.Left, r.Right, r.Difference, r.Tolerance }) html.Append("<td class=\"n\">").Append(Number(v)).Append("</td>");
             html.Append("<td>").Append(WebUtility.HtmlEncode(r.Method)).Append("</td><td>").Append(r.Pass ? "pass" : "FAIL").Append("</td></tr>");
         }
-        return html.Append("</tbody></table></body></html>").ToString();
+        return html.Append("</tbody></table>").ToString();
     }
 }
+
+/// <summary>The data behind the derivation's three figures.</summary>
+/// <param name="KlAnalyticNats">The analytic KL the Monte Carlo estimates converge to.</param>
+/// <param name="KlConvergence">Monte Carlo KL estimates for growing sample sizes.</param>
+/// <param name="Bounds">ELBO, IWAE_k and log p(x) of the linear-Gaussian model.</param>
+/// <param name="Posterior">p(z|x) and q(z|x) of the trained 2-D latent VAE on a grid, for one example.</param>
+public sealed record DerivationFigures(double KlAnalyticNats, IReadOnlyList<KlConvergencePoint> KlConvergence, BoundsSummary Bounds, PosteriorGrid Posterior);

@@ -1,4 +1,8 @@
 using System.Diagnostics;
+using VaeLab.Data;
+using VaeLab.Data.Synthetic;
+using VaeLab.Models;
+using static TorchSharp.torch;
 
 namespace VaeLab.Derivation;
 
@@ -18,13 +22,21 @@ public static class DerivationSuite
         progress?.Report(LinearGaussianCheck.Name);
         rows.AddRange(LinearGaussianCheck.Run(formulas));
         progress?.Report(QuadratureCheck.Name);
-        rows.AddRange(QuadratureCheck.Run(formulas));
+        PosteriorGrid posterior;
+        using (var scope = NewDisposeScope())
+        {
+            VariationalAutoencoder model = QuadratureCheck.TrainPinwheelVae();
+            using Dataset test = Pinwheel.Generate(16, 102);
+            rows.AddRange(QuadratureCheck.Run(formulas, model, test.Examples));
+            posterior = QuadratureCheck.PosteriorOnGrid(model, test.Examples[0]);
+        }
         progress?.Report(ImportanceSamplingCheck.Name);
-        rows.AddRange(ImportanceSamplingCheck.Run(formulas));
+        rows.AddRange(ImportanceSamplingCheck.Run(formulas, out BoundsSummary bounds));
         progress?.Report(CostTermsCheck.Name);
         rows.AddRange(CostTermsCheck.Run(formulas));
         progress?.Report(ReparameterisationCheck.Name);
         rows.AddRange(ReparameterisationCheck.Run(formulas));
-        return new DerivationReport(rows, clock.Elapsed);
+        var (klAnalytic, klPoints) = KlConvergence.Run(formulas);
+        return new DerivationReport(rows, clock.Elapsed, new DerivationFigures(klAnalytic, klPoints, bounds, posterior));
     }
 }

@@ -16,7 +16,11 @@ public static class ImportanceSamplingCheck
     public const string Name = "3 importance sampling";
 
     /// <summary>Runs the check for k in <paramref name="ks"/> (default 1, 10, 100, 1000, 5000).</summary>
-    public static IReadOnlyList<DerivationRow> Run(DerivationFormulas formulas, long seed = 3, int dataDimensions = 784, int latentDimensions = 20, int examples = 8, int repetitions = 4, int[]? ks = null)
+    public static IReadOnlyList<DerivationRow> Run(DerivationFormulas formulas, long seed = 3, int dataDimensions = 784, int latentDimensions = 20, int examples = 8, int repetitions = 4, int[]? ks = null) =>
+        Run(formulas, out _, seed, dataDimensions, latentDimensions, examples, repetitions, ks);
+
+    /// <summary>Runs the check and also returns the bounds themselves, for the chart of ELBO, IWAE_k and log p(x).</summary>
+    public static IReadOnlyList<DerivationRow> Run(DerivationFormulas formulas, out BoundsSummary bounds, long seed = 3, int dataDimensions = 784, int latentDimensions = 20, int examples = 8, int repetitions = 4, int[]? ks = null)
     {
         ks ??= [1, 10, 100, 1000, 5000];
         using var scope = NewDisposeScope();
@@ -50,6 +54,7 @@ public static class ImportanceSamplingCheck
                 "mean IWAE estimate against exact log N(x; b, WWᵀ+σ²I); tolerance 3 standard errors"));
             gaps.Add((k, -meanGap, se));
         }
+        bounds = new BoundsSummary(elbo, logMarginal, gaps.Select(g => new IwaeEstimate(g.K, logMarginal - g.Gap, g.Se)).ToArray());
         var last = gaps[^1];
         rows.Add(DerivationRow.Equal(Name, $"IWAE_{last.K.ToString(CultureInfo.InvariantCulture)} = log p(x)", logMarginal - last.Gap, logMarginal, 3 * last.Se,
             "mean estimate against exact log p(x); tolerance 3 standard errors"));
@@ -82,4 +87,14 @@ public static class ImportanceSamplingCheck
         Tensor logQ = standardised.square().add(qLogVariance).add(log2Pi).sum(1).mul(-0.5);
         return logLikelihood.add(logPrior).sub(logQ).MoveToOuterDisposeScope();
     }
+}
+
+/// <summary>IWAE_k averaged over examples and repetitions, with its standard error (nats).</summary>
+public sealed record IwaeEstimate(int K, double BoundNats, double StandardError);
+
+/// <summary>The ELBO, the IWAE_k bounds and the exact log p(x) of one model and batch (means over the batch, nats).</summary>
+public sealed record BoundsSummary(double ElboNats, double LogMarginalNats, IReadOnlyList<IwaeEstimate> Iwae)
+{
+    /// <summary>log p(x) − ELBO = the mean KL(q(z|x) ‖ p(z|x)).</summary>
+    public double PosteriorGapNats => LogMarginalNats - ElboNats;
 }

@@ -114,6 +114,45 @@ public static class QuadratureCheck
         return rows;
     }
 
+    /// <summary>
+    /// The true posterior p(z|x) of a 2-D latent model on an n×n grid over [−L, L]², with q(z|x)'s density on the
+    /// same grid, for the contour figure. Densities are normalised on the grid; the model is evaluated in float64.
+    /// </summary>
+    public static PosteriorGrid PosteriorOnGrid(VariationalAutoencoder model, Tensor x, int n = 120, double halfWidth = 3.5)
+    {
+        if (model.LatentDimensions != 2) throw new ArgumentException("The posterior grid is drawn for 2-D latents.", nameof(model));
+        ScalarType original = model.parameters().First().dtype;
+        model.to(ScalarType.Float64);
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            Tensor flat = x.to_type(ScalarType.Float64).view(1, -1);
+            Tensor grid = Grid(2, n, -halfWidth, halfWidth);
+            Tensor logJoint = LogLikelihood(model, flat[0], grid).add(LogPrior(grid));
+            Tensor posterior = logJoint.sub(logJoint.logsumexp(0)).exp().view(n, n);
+            var (mean, logVariance) = model.Encode(flat);
+            Tensor standardised = grid.sub(mean).div(logVariance.mul(0.5).exp());
+            Tensor logQ = standardised.square().add(logVariance).sum(1).mul(-0.5);
+            Tensor q = logQ.sub(logQ.logsumexp(0)).exp().view(n, n);
+            double[] axis = Enumerable.Range(0, n).Select(i => -halfWidth + (i + 0.5) * 2 * halfWidth / n).ToArray();
+            // Row i of a contour's z is y = axis[i]; the grid's first coordinate is z₁ (x axis): transpose.
+            return new PosteriorGrid(axis, ToRows(posterior.t()), ToRows(q.t()), mean[0].data<double>().ToArray(), logVariance[0].mul(0.5).exp().data<double>().ToArray());
+        }
+        finally
+        {
+            model.to(original);
+        }
+    }
+
+    static double[][] ToRows(Tensor matrix)
+    {
+        double[] values = matrix.contiguous().data<double>().ToArray();
+        int columns = (int)matrix.shape[1];
+        return Enumerable.Range(0, (int)matrix.shape[0]).Select(r => values[(r * columns)..((r + 1) * columns)]).ToArray();
+    }
+
     static Tensor LogLikelihood(VariationalAutoencoder model, Tensor x, Tensor z) =>
         model.Likelihood.LogProb(x.unsqueeze(0).expand(z.shape[0], -1), model.Decode(z));
 
@@ -164,3 +203,11 @@ public static class QuadratureCheck
         return weights.mul(integrand).sum().item<double>() / weights.sum().item<double>() + logMarginal;
     }
 }
+
+/// <summary>p(z|x) and q(z|x) on a square grid (rows indexed by z₂, columns by z₁), for a contour figure.</summary>
+/// <param name="Axis">Grid coordinates, the same for z₁ and z₂.</param>
+/// <param name="Posterior">True posterior mass per cell, [z₂][z₁].</param>
+/// <param name="Approximation">q(z|x) mass per cell, [z₂][z₁].</param>
+/// <param name="QMean">q's mean.</param>
+/// <param name="QStandardDeviation">q's standard deviations.</param>
+public sealed record PosteriorGrid(double[] Axis, double[][] Posterior, double[][] Approximation, double[] QMean, double[] QStandardDeviation);
