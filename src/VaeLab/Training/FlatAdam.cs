@@ -108,8 +108,10 @@ public sealed class FlatAdam : IDisposable
         if (WeightDecay != 0) flatGradients.add_(flatParameters, WeightDecay);
         firstMoment.lerp_(flatGradients, 1 - Beta1);
         secondMoment.mul_(Beta2).addcmul_(flatGradients, flatGradients, 1 - Beta2);
-        scratch.copy_(secondMoment).sqrt_().div_(Math.Sqrt(biasCorrection2)).add_(Epsilon);
-        flatParameters.addcdiv_(firstMoment, scratch, -LearningRate / biasCorrection1);
+        // lr/bc1 · m / (√v/√bc2 + ε) = (lr·√bc2/bc1) · m / (√v + ε·√bc2): one pass fewer than dividing √v.
+        double rootBc2 = Math.Sqrt(biasCorrection2);
+        scratch.copy_(secondMoment).sqrt_().add_(Epsilon * rootBc2);
+        flatParameters.addcdiv_(firstMoment, scratch, -LearningRate * rootBc2 / biasCorrection1);
     }
 
     /// <summary>Writes the step count and both moments (for a checkpoint).</summary>
