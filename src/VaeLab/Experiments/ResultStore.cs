@@ -1,0 +1,84 @@
+using System.Text;
+using System.Text.Json;
+using VaeLab.IO;
+
+namespace VaeLab.Experiments;
+
+/// <summary>
+/// A folder holding a sweep's results: <c>runs/ID.json</c>, one file per finished run written atomically
+/// (a kill at any moment leaves either no file or a whole one, and a run id can only exist once), and
+/// <c>checkpoints/ID.ckpt</c> for runs in progress. Merging stores is copying rows.
+/// </summary>
+public sealed class ResultStore
+{
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Opens (and creates if needed) the store in <paramref name="folder"/>.</summary>
+    public ResultStore(string folder)
+    {
+        Folder = Path.GetFullPath(folder);
+        Directory.CreateDirectory(RunsFolder);
+        Directory.CreateDirectory(CheckpointsFolder);
+    }
+
+    /// <summary>The store's folder.</summary>
+    public string Folder { get; }
+
+    string RunsFolder => Path.Combine(Folder, "runs");
+
+    string CheckpointsFolder => Path.Combine(Folder, "checkpoints");
+
+    /// <summary>Where the row of run <paramref name="id"/> lives.</summary>
+    public string RowPath(string id) => Path.Combine(RunsFolder, id + ".json");
+
+    /// <summary>Where the checkpoint of run <paramref name="id"/> lives while it runs.</summary>
+    public string CheckpointPath(string id) => Path.Combine(CheckpointsFolder, id + ".ckpt");
+
+    /// <summary>Whether run <paramref name="id"/> has finished.</summary>
+    public bool Contains(string id) => File.Exists(RowPath(id));
+
+    /// <summary>Writes a finished run's row atomically.</summary>
+    public void Add(RunResult result) =>
+        AtomicFile.WriteAllBytes(RowPath(result.RunId), JsonSerializer.SerializeToUtf8Bytes(result, Json));
+
+    /// <summary>Every finished run, ordered by id.</summary>
+    /// <exception cref="FormatException">A row file is not a valid result (names the file).</exception>
+    public IReadOnlyList<RunResult> Load() =>
+        Directory.GetFiles(RunsFolder, "*.json").Order(StringComparer.Ordinal).Select(Read).ToArray();
+
+    /// <summary>Copies every row of <paramref name="other"/> that this store lacks; returns how many were added.</summary>
+    /// <exception cref="InvalidDataException">The same run id holds different results in the two stores.</exception>
+    public int MergeFrom(ResultStore other)
+    {
+        int added = 0;
+        foreach (RunResult row in other.Load())
+        {
+            if (Contains(row.RunId))
+            {
+                RunResult mine = Read(RowPath(row.RunId));
+                if (mine.TestElboNats != row.TestElboNats || mine.KlNats != row.KlNats)
+                    throw new InvalidDataException($"Run {row.RunId} has different results in '{Folder}' and '{other.Folder}'.");
+                continue;
+            }
+            Add(row);
+            added++;
+        }
+        return added;
+    }
+
+    static RunResult Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunResult>(File.ReadAllBytes(path), Json) ?? throw new FormatException($"Result file '{path}' is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"Result file '{path}' is not a valid VaeLab result: {e.Message}", e);
+        }
+    }
+}

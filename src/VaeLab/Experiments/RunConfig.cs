@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using VaeLab.Models;
+using VaeLab.Objectives;
+using VaeLab.Training;
+
+namespace VaeLab.Experiments;
+
+/// <summary>The settings of one run of a sweep. <see cref="Id"/> is stable: the same settings always give the same id.</summary>
+public sealed record RunConfig(
+    int LatentDimensions,
+    double Beta,
+    long Seed,
+    int Epochs,
+    int BatchSize,
+    double LearningRate,
+    int[] HiddenSizes,
+    Architecture Architecture,
+    LikelihoodKind Likelihood,
+    SweepData Data,
+    int? TrainExamples,
+    int? TestExamples,
+    int ImportanceSamples,
+    string? DataDirectory)
+{
+    /// <summary>A readable, stable id: "d20-b1-s0-" and 10 hex digits of the SHA-256 of every setting.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Id
+    {
+        get
+        {
+            string canonical = JsonSerializer.Serialize(this with { HiddenSizes = [.. HiddenSizes] });
+            string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..10];
+            return string.Create(CultureInfo.InvariantCulture, $"d{LatentDimensions}-b{Beta:G6}-s{Seed}-{hash}");
+        }
+    }
+
+    /// <summary>The model configuration for images of 1×28×28.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public VaeConfig Model => new([1, 28, 28], LatentDimensions, HiddenSizes, Architecture, Likelihood);
+
+    /// <summary>The training options (checkpoint path set by the runner).</summary>
+    public TrainingOptions Training(string? checkpointPath) =>
+        new(Epochs, BatchSize, LearningRate, Seed: Seed, Objective: new ObjectiveOptions(Beta: Beta), CheckpointPath: checkpointPath);
+
+    /// <inheritdoc />
+    public bool Equals(RunConfig? other) => other is not null && Id == other.Id;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Id.GetHashCode(StringComparison.Ordinal);
+}

@@ -1,0 +1,41 @@
+namespace VaeLab.Experiments;
+
+/// <summary>
+/// One finished run of a sweep: its settings and every metric on the test data, nats per example. Written to the
+/// results store as one file, atomically, when the run finishes.
+/// </summary>
+/// <param name="RunId">The run's stable id.</param>
+/// <param name="Config">Every setting of the run.</param>
+/// <param name="TestElboNats">Test ELBO.</param>
+/// <param name="TestElboStandardError">Its standard error over test examples.</param>
+/// <param name="ReconstructionLogLikelihoodNats">Test E_q[log p(x|z)].</param>
+/// <param name="KlNats">Test KL(q ‖ p): the rate.</param>
+/// <param name="DistortionNats">−E_q[log p(x|z)].</param>
+/// <param name="LogLikelihoodNats">Importance-sampled log p(x) (NaN when skipped).</param>
+/// <param name="LogLikelihoodStandardError">Its Monte Carlo standard error (NaN when skipped).</param>
+/// <param name="ActiveUnits">Units with Cov_x E_q[z_u] &gt; 0.01.</param>
+/// <param name="KlPerDimensionNats">Mean KL of each latent dimension.</param>
+/// <param name="TrainElboByEpoch">Training ELBO of each epoch.</param>
+/// <param name="TestElboByEpoch">Test ELBO at the end of each epoch.</param>
+/// <param name="WallSeconds">Wall time of the run (training and evaluation), seconds, summed over resumptions.</param>
+/// <param name="DataDescription">Which data the run used.</param>
+/// <param name="Versions">VaeLab, TorchSharp and libtorch versions.</param>
+/// <param name="FinishedUtc">When the row was written.</param>
+public sealed record RunResult(
+    string RunId,
+    RunConfig Config,
+    double TestElboNats,
+    double TestElboStandardError,
+    double ReconstructionLogLikelihoodNats,
+    double KlNats,
+    double DistortionNats,
+    double LogLikelihoodNats,
+    double LogLikelihoodStandardError,
+    int ActiveUnits,
+    double[] KlPerDimensionNats,
+    double[] TrainElboByEpoch,
+    double[] TestElboByEpoch,
+    double WallSeconds,
+    string DataDescription,
+    string Versions,
+    DateTime FinishedUtc);

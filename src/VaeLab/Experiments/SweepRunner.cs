@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Reflection;
+using VaeLab.Data;
+using VaeLab.Data.Synthetic;
+using VaeLab.Evaluation;
+using VaeLab.Models;
+using VaeLab.Runtime;
+using VaeLab.Training;
+using static TorchSharp.torch;
+
+namespace VaeLab.Experiments;
+
+/// <summary>
+/// Runs a sweep into a <see cref="ResultStore"/>: finished runs are skipped, unfinished ones resume from their
+/// checkpoint (exactly: the same metrics as an uninterrupted run), each finished run's row is written atomically.
+/// A kill at any moment loses at most the epoch in progress. <c>shard i/n</c> runs the i-th of n disjoint slices,
+/// so a job array (Slurm, Kubernetes indexed Job) spreads a sweep over machines; <see cref="ResultStore.MergeFrom"/>
+/// combines their stores.
+/// </summary>
+public static class SweepRunner
+{
+    /// <summary>Seed of the synthetic shapes data (fixed, so every run of a sweep sees the same data).</summary>
+    public const long ShapesDataSeed = 20_251_125;
+
+    /// <summary>The configurations of shard <paramref name="shardIndex"/> of <paramref name="shardCount"/>: every n-th, starting at i.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not 0 ≤ i &lt; n.</exception>
+    public static IReadOnlyList<RunConfig> Shard(SweepSpec spec, int shardIndex, int shardCount)
+    {
+        if (shardCount < 1 || shardIndex < 0 || shardIndex >= shardCount)
+            throw new ArgumentOutOfRangeException(nameof(shardIndex), $"A shard is i/n with 0 ≤ i < n; got {shardIndex}/{shardCount}.");
+        return spec.Configurations().Where((_, index) => index % shardCount == shardIndex).ToArray();
+    }
+
+    /// <summary>Runs (or continues) the sweep's shard; returns the rows of its runs, finished now or before.</summary>
+    public static IReadOnlyList<RunResult> Run(SweepSpec spec, ResultStore store, int shardIndex = 0, int shardCount = 1,
+        IProgress<string>? progress = null, CancellationToken cancellation = default)
+    {
+        IReadOnlyList<RunConfig> runs = Shard(spec, shardIndex, shardCount);
+        using DataChoice data = LoadData(spec);
+        progress?.Report($"data: {data.Description}");
+        var results = new List<RunResult>();
+        for (int i = 0; i < runs.Count; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            RunConfig config = runs[i];
+            string id = config.Id;
+            if (store.Contains(id))
+            {
+                progress?.Report($"[{i + 1}/{runs.Count}] {id}: already finished");
+                continue;
+            }
+            progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
+            store.Add(RunOne(config, data, store, progress, cancellation));
+            File.Delete(store.CheckpointPath(id));
+        }
+        var mine = runs.Select(r => r.Id).ToHashSet();
+        results.AddRange(store.Load().Where(r => mine.Contains(r.RunId)));
+        return results;
+    }
+
+    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        string checkpoint = store.CheckpointPath(config.Id);
+        manual_seed(config.Seed);
+        VariationalAutoencoder model = config.Model.Build();
+        using var trainer = new Trainer(model, config.Training(checkpoint), config.Model);
+        if (File.Exists(checkpoint))
+        {
+            try
+            {
+                trainer.Resume(checkpoint);
+                progress?.Report($"  resumed from its checkpoint after epoch {trainer.EpochsDone}");
+            }
+            catch (CheckpointException e)
+            {
+                // Checkpoints are written atomically, so this means a foreign or hand-edited file: start over, say so.
+                progress?.Report($"  its checkpoint cannot be used ({e.Message}); starting the run again");
+                File.Delete(checkpoint);
+            }
+        }
+        double earlierSeconds = trainer.History.Sum(h => h.Seconds);
+        var history = trainer.Fit(data.Train, data.Test, cancellation: cancellation);
+
+        ElboSummary elbo = Evaluator.TestElbo(model, data.Test, config.Seed);
+        LogLikelihoodEstimate? logLikelihood = config.ImportanceSamples > 0
+            ? Evaluator.ImportanceSampledLogLikelihood(model, data.Test, config.ImportanceSamples, config.Seed)
+            : null;
+        var (active, _) = Evaluator.ActiveUnits(model, data.Test);
+        double[] klPerDimension = Evaluator.KlPerDimension(model, data.Test);
+        RuntimeInfo runtime = RuntimeInfo.Capture();
+        string vaelab = typeof(SweepRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
+        return new RunResult(config.Id, config, elbo.ElboNats, elbo.ElboStandardError, elbo.ReconstructionLogLikelihoodNats, elbo.KlNats,
+            elbo.DistortionNats, logLikelihood?.LogLikelihoodNats ?? double.NaN, logLikelihood?.MonteCarloStandardError ?? double.NaN,
+            active, klPerDimension, history.Select(h => h.TrainElboNats).ToArray(), history.Select(h => h.ValidationElboNats).ToArray(),
+            earlierSeconds + clock.Elapsed.TotalSeconds, data.Description,
+            $"VaeLab {vaelab}, TorchSharp {runtime.TorchSharpVersion}, libtorch {runtime.LibTorchVersion}, {runtime.Threads} threads", DateTime.UtcNow);
+    }
+
+    /// <summary>The data a sweep trains and tests on, cut to its example limits.</summary>
+    public static DataChoice LoadData(SweepSpec spec)
+    {
+        DataChoice full = spec.Data == SweepData.Shapes
+            ? new DataChoice(Shapes.Generate(spec.TrainExamples ?? 6000, ShapesDataSeed), Shapes.Generate(spec.TestExamples ?? 1000, ShapesDataSeed + 1),
+                $"synthetic shapes (Shapes.Generate, seed {ShapesDataSeed})")
+            : FashionMnist.Load(spec.DataDirectory);
+        if (spec.TrainExamples is null && spec.TestExamples is null) return full;
+        using (full)
+        {
+            Dataset train = Take(full.Train, spec.TrainExamples), test = Take(full.Test, spec.TestExamples);
+            return new DataChoice(train, test, $"{full.Description}; first {train.Count:N0} training and {test.Count:N0} test examples");
+        }
+    }
+
+    static Dataset Take(Dataset data, int? count)
+    {
+        using Tensor indices = arange(Math.Min(count ?? data.Count, data.Count));
+        return data.Subset(indices);
+    }
+}

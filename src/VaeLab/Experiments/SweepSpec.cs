@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using VaeLab.Data;
+using VaeLab.Models;
+
+namespace VaeLab.Experiments;
+
+/// <summary>Which data a sweep trains on.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SweepData>))]
+public enum SweepData
+{
+    /// <summary>Fashion-MNIST as <see cref="FashionMnist.Load"/> resolves it (the full set if installed, else the embedded 10,000).</summary>
+    FashionMnist,
+
+    /// <summary>Synthetic 28×28 <see cref="Data.Synthetic.Shapes"/> images, generated from the run's data seed: fast, for tests and teaching.</summary>
+    Shapes,
+}
+
+/// <summary>
+/// A sweep: the grid latent sizes × β values × seeds, every run sharing the other settings. Written in code or
+/// read from a small JSON file (property names as here, camelCase accepted). Each grid point becomes a
+/// <see cref="RunConfig"/> with a stable id computed from its settings.
+/// </summary>
+/// <param name="LatentSizes">Latent dimensions to try.</param>
+/// <param name="Betas">β values to try.</param>
+/// <param name="Seeds">Seeds to repeat each setting with.</param>
+/// <param name="Epochs">Epochs per run.</param>
+/// <param name="BatchSize">Batch size.</param>
+/// <param name="LearningRate">Adam's learning rate.</param>
+/// <param name="HiddenSizes">MLP hidden widths.</param>
+/// <param name="Architecture">Mlp or Conv.</param>
+/// <param name="Likelihood">Decoder likelihood.</param>
+/// <param name="Data">Which data.</param>
+/// <param name="TrainExamples">Use only the first this many training examples (null: all).</param>
+/// <param name="TestExamples">Evaluate on only the first this many test examples (null: all).</param>
+/// <param name="ImportanceSamples">k of the importance-sampled log p(x) (0: skip it).</param>
+/// <param name="DataDirectory">A folder of MNIST-format files to use instead of Fashion-MNIST's resolution.</param>
+public sealed record SweepSpec(
+    int[] LatentSizes,
+    double[] Betas,
+    long[] Seeds,
+    int Epochs = 5,
+    int BatchSize = 128,
+    double LearningRate = 1e-3,
+    int[]? HiddenSizes = null,
+    Architecture Architecture = Architecture.Mlp,
+    LikelihoodKind Likelihood = LikelihoodKind.Bernoulli,
+    SweepData Data = SweepData.FashionMnist,
+    int? TrainExamples = null,
+    int? TestExamples = null,
+    int ImportanceSamples = 100,
+    string? DataDirectory = null)
+{
+    static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true, WriteIndented = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    /// <summary>Every grid point, in a fixed order (latent size, then β, then seed).</summary>
+    /// <exception cref="ArgumentException">An empty or invalid axis, named.</exception>
+    public IReadOnlyList<RunConfig> Configurations()
+    {
+        Validate();
+        return (from latent in LatentSizes
+                from beta in Betas
+                from seed in Seeds
+                select new RunConfig(latent, beta, seed, Epochs, BatchSize, LearningRate, HiddenSizes ?? [400], Architecture, Likelihood,
+                    Data, TrainExamples, TestExamples, ImportanceSamples, DataDirectory)).ToArray();
+    }
+
+    /// <summary>Checks every setting and names the first bad one.</summary>
+    public void Validate()
+    {
+        if (LatentSizes is null || LatentSizes.Length == 0 || LatentSizes.Any(d => d < 1))
+            throw new ArgumentException("latentSizes: give at least one latent size, each at least 1.", nameof(LatentSizes));
+        if (Betas is null || Betas.Length == 0 || Betas.Any(b => !(b >= 0)))
+            throw new ArgumentException("betas: give at least one β, each a non-negative number.", nameof(Betas));
+        if (Seeds is null || Seeds.Length == 0)
+            throw new ArgumentException("seeds: give at least one seed.", nameof(Seeds));
+        if (Epochs < 1) throw new ArgumentException($"epochs: must be at least 1, got {Epochs}.", nameof(Epochs));
+        if (BatchSize < 1) throw new ArgumentException($"batchSize: must be at least 1, got {BatchSize}.", nameof(BatchSize));
+        if (!(LearningRate > 0)) throw new ArgumentException($"learningRate: must be positive, got {LearningRate}.", nameof(LearningRate));
+        if (TrainExamples is < 2 || TestExamples is < 1) throw new ArgumentException("trainExamples / testExamples: too few examples.", nameof(TrainExamples));
+        if (ImportanceSamples < 0) throw new ArgumentException("importanceSamples: must not be negative.", nameof(ImportanceSamples));
+    }
+
+    /// <summary>Reads a spec from a JSON file, with errors that name the file.</summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="FormatException">Not valid JSON for a sweep, or invalid settings.</exception>
+    public static SweepSpec Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Sweep file '{path}' does not exist.", path);
+        try
+        {
+            SweepSpec spec = JsonSerializer.Deserialize<SweepSpec>(File.ReadAllText(path), Json)
+                ?? throw new FormatException($"Sweep file '{path}' is empty.");
+            spec.Validate();
+            return spec;
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
+        {
+            throw new FormatException($"Sweep file '{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>The spec as indented JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+}
