@@ -41,6 +41,9 @@ internal static class SweepCommand
             foreach (RunResult row in rows.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed))
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{row.RunId}: test ELBO {row.TestElboNats:F2} nats, KL {row.KlNats:F2}, log p(x) {row.LogLikelihoodNats:F2}, active units {row.ActiveUnits}"));
+            string csv = Path.Combine(store.Folder, "results.csv");
+            ResultsTable.WriteCsv(ResultsTable.ToDataFrame(store.Load()), csv);
+            Console.WriteLine($"table of all {store.Load().Count} finished run(s): {csv}");
             return Task.FromResult(0);
         });
         return command;

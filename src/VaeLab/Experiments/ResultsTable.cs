@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Analysis;
+using VaeLab.IO;
+
+namespace VaeLab.Experiments;
+
+/// <summary>
+/// A sweep's results as a Microsoft.Data.Analysis <see cref="DataFrame"/> (one row per run, explicit column
+/// types) for grouping and display in notebooks, and as CSV written with the invariant culture in UTF-8.
+/// </summary>
+public static class ResultsTable
+{
+    /// <summary>The column names, in order.</summary>
+    public static IReadOnlyList<string> Columns { get; } =
+    [
+        "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture",
+        "test_elbo_nats", "test_elbo_se", "reconstruction_loglik_nats", "kl_nats", "distortion_nats",
+        "log_px_nats", "log_px_se", "active_units", "wall_seconds",
+    ];
+
+    /// <summary>The runs as a DataFrame, ordered by latent size, β and seed.</summary>
+    public static DataFrame ToDataFrame(IEnumerable<RunResult> runs)
+    {
+        RunResult[] rows = runs.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed).ToArray();
+        DoubleDataFrameColumn Double(string name, Func<RunResult, double> value) => new(name, rows.Select(value));
+        return new DataFrame(
+            new StringDataFrameColumn("run_id", rows.Select(r => r.RunId)),
+            new Int32DataFrameColumn("latent", rows.Select(r => r.Config.LatentDimensions)),
+            Double("beta", r => r.Config.Beta),
+            new Int64DataFrameColumn("seed", rows.Select(r => r.Config.Seed)),
+            new Int32DataFrameColumn("epochs", rows.Select(r => r.Config.Epochs)),
+            new StringDataFrameColumn("likelihood", rows.Select(r => r.Config.Likelihood.ToString())),
+            new StringDataFrameColumn("architecture", rows.Select(r => r.Config.Architecture.ToString())),
+            Double("test_elbo_nats", r => r.TestElboNats),
+            Double("test_elbo_se", r => r.TestElboStandardError),
+            Double("reconstruction_loglik_nats", r => r.ReconstructionLogLikelihoodNats),
+            Double("kl_nats", r => r.KlNats),
+            Double("distortion_nats", r => r.DistortionNats),
+            Double("log_px_nats", r => r.LogLikelihoodNats),
+            Double("log_px_se", r => r.LogLikelihoodStandardError),
+            new Int32DataFrameColumn("active_units", rows.Select(r => r.ActiveUnits)),
+            Double("wall_seconds", r => r.WallSeconds));
+    }
+
+    /// <summary>The column types of <see cref="ToDataFrame"/>, for reading the CSV back with <c>DataFrame.LoadCsv</c>.</summary>
+    public static Type[] ColumnTypes { get; } =
+        [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string),
+         typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(int), typeof(double)];
+
+    /// <summary>Writes the frame as CSV (invariant culture, UTF-8, header line) atomically.</summary>
+    public static void WriteCsv(DataFrame frame, string path) =>
+        AtomicFile.Write(path, stream => DataFrame.SaveCsv(frame, stream, ',', header: true, encoding: new UTF8Encoding(false), cultureInfo: CultureInfo.InvariantCulture));
+
+    /// <summary>Reads a CSV written by <see cref="WriteCsv"/> with explicit column types (no guessing from the first rows).</summary>
+    public static DataFrame ReadCsv(string path) =>
+        DataFrame.LoadCsv(path, ',', header: true, columnNames: Columns.ToArray(), dataTypes: ColumnTypes, encoding: Encoding.UTF8, cultureInfo: CultureInfo.InvariantCulture);
+}

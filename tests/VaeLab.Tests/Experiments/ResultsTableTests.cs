@@ -1,0 +1,46 @@
+using System.Globalization;
+using VaeLab.Experiments;
+
+namespace VaeLab.Tests.Experiments;
+
+public class ResultsTableTests
+{
+    static RunResult Row(int latent, double beta, double elbo)
+    {
+        RunConfig config = new SweepSpec([latent], [beta], [0], Data: SweepData.Shapes).Configurations()[0];
+        return new RunResult(config.Id, config, elbo, 0.5, elbo - 3, 3, 3 - elbo, elbo + 1.25, 0.01, latent, new double[latent], [elbo - 10], [elbo],
+            12.5, "test data", "versions", new DateTime(2026, 11, 25, 0, 0, 0, DateTimeKind.Utc));
+    }
+
+    [Fact]
+    public void TheFrameHasTypedColumnsAndTheCsvRoundTripsInAnyCulture()
+    {
+        var previous = CultureInfo.CurrentCulture;
+        try
+        {
+            // A culture with a decimal comma: the CSV must not care.
+            var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+            comma.NumberFormat.NumberDecimalSeparator = ",";
+            comma.NumberFormat.NumberGroupSeparator = ".";
+            CultureInfo.CurrentCulture = comma;
+            var frame = ResultsTable.ToDataFrame([Row(10, 4, -250.25), Row(2, 1, -260.5)]);
+            Assert.Equal(ResultsTable.Columns, frame.Columns.Select(c => c.Name));
+            Assert.Equal(2, frame.Rows.Count);
+            Assert.Equal(2, (int)frame["latent"][0]!); // ordered by latent size
+            Assert.Equal(typeof(double), frame["test_elbo_nats"].DataType);
+
+            using var folder = new TempDirectory();
+            string path = folder.File("results.csv");
+            ResultsTable.WriteCsv(frame, path);
+            string text = File.ReadAllText(path);
+            Assert.Contains("-260.5", text);
+            var back = ResultsTable.ReadCsv(path);
+            Assert.Equal(-250.25, (double)back["test_elbo_nats"][1]!);
+            Assert.Equal(typeof(int), back["active_units"].DataType);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
+    }
+}
