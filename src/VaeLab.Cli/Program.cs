@@ -4,6 +4,7 @@ using VaeLab.Cli.Commands;
 
 var root = new RootCommand("vaelab: variational auto-encoders on TorchSharp — train, sweep, check the ELBO derivation, report, benchmark.");
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());

@@ -28,6 +28,9 @@ public sealed class HtmlPage
     /// <summary>Adds a paragraph of plain text.</summary>
     public HtmlPage Paragraph(string text) { body.Append("<p>").Append(WebUtility.HtmlEncode(text)).Append("</p>"); return this; }
 
+    /// <summary>Adds preformatted text (configuration, JSON).</summary>
+    public HtmlPage Preformatted(string text) { body.Append("<pre>").Append(WebUtility.HtmlEncode(text)).Append("</pre>"); return this; }
+
     /// <summary>Adds trusted HTML (e.g. a table VaeLab rendered).</summary>
     public HtmlPage Raw(string html) { body.Append(html); return this; }
 
@@ -38,7 +41,7 @@ public sealed class HtmlPage
     public override string ToString() =>
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + WebUtility.HtmlEncode(Title) + "</title>"
         + "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
-        + "td.n{text-align:right;font-family:monospace}tr.fail{background:#fdd}.chart{margin:1em 0}</style>"
+        + "td.n{text-align:right;font-family:monospace}tr.fail{background:#fdd}.chart{margin:1em 0}pre{background:#f6f6f6;padding:8px;overflow-x:auto}</style>"
         + "<script type=\"text/javascript\">" + PlotlyJs.Value + "</script></head><body>" + body + "</body></html>";
 
     static readonly Lazy<string> PlotlyJs = new(() =>

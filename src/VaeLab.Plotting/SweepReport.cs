@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using VaeLab.Derivation;
+using VaeLab.Experiments;
+using VaeLab.Runtime;
+
+namespace VaeLab.Plotting;
+
+/// <summary>
+/// The shareable report of a sweep: one self-contained HTML file (plotly.js embedded) with the sweep's
+/// configuration, the environment, the results table, the charts and, when given, the derivation checks.
+/// </summary>
+public static class SweepReport
+{
+    /// <summary>Builds the report page.</summary>
+    public static HtmlPage Build(SweepSpec spec, IReadOnlyList<RunResult> runs, RuntimeInfo runtime, DerivationReport? derivation = null)
+    {
+        var page = new HtmlPage("VaeLab sweep report");
+        page.Paragraph(string.Create(CultureInfo.InvariantCulture,
+            $"{runs.Count} runs over latent sizes {string.Join(", ", spec.LatentSizes)} × β {string.Join(", ", spec.Betas)} × seeds {string.Join(", ", spec.Seeds)}. All figures are nats per example."));
+        page.Heading("Configuration").Preformatted(spec.ToJson());
+        if (runs.Count > 0) page.Paragraph("Data: " + runs[0].DataDescription);
+        page.Heading("Environment").Preformatted(string.Join('\n',
+            $"VaeLab versions: {(runs.Count > 0 ? runs[0].Versions : "n/a")}",
+            $"TorchSharp {runtime.TorchSharpVersion}, libtorch {runtime.LibTorchVersion} ({runtime.Backend})",
+            $"threads {runtime.Threads} of {runtime.LogicalProcessors} logical processors; CPU features {string.Join(" ", runtime.CpuFeatures)}",
+            $"{runtime.Os}; {runtime.DotnetVersion}"));
+        page.Heading("Results").Raw(Table(runs));
+        if (runs.Count > 0)
+        {
+            page.Heading("Training curves").Chart(ExperimentCharts.TrainingCurves(runs))
+                .Heading("Rate and distortion").Chart(ExperimentCharts.RateDistortion(runs))
+                .Heading("Latent size").Chart(ExperimentCharts.ElboVersusLatentSize(runs))
+                .Heading("Where the KL goes").Chart(ExperimentCharts.KlPerDimension(runs));
+        }
+        if (derivation is not null)
+        {
+            page.Heading("Derivation checks").Raw(derivation.ToHtmlTable());
+            if (derivation.Figures is DerivationFigures figures)
+                page.Chart(DerivationCharts.KlConvergence(figures.KlAnalyticNats, figures.KlConvergence))
+                    .Chart(DerivationCharts.Bounds(figures.Bounds))
+                    .Chart(DerivationCharts.Posterior(figures.Posterior));
+        }
+        return page;
+    }
+
+    static string Table(IReadOnlyList<RunResult> runs)
+    {
+        var html = new StringBuilder("<table><thead><tr>");
+        foreach (string column in new[] { "run", "latent", "β", "seed", "epochs", "test ELBO", "E_q[log p(x|z)]", "KL (rate)", "log p(x)", "active units", "wall s" })
+            html.Append("<th>").Append(WebUtility.HtmlEncode(column)).Append("</th>");
+        html.Append("</tr></thead><tbody>");
+        string F(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";
+        foreach (RunResult r in runs.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed))
+        {
+            html.Append("<tr><td>").Append(WebUtility.HtmlEncode(r.RunId)).Append("</td>");
+            foreach (string cell in new[]
+                     {
+                         r.Config.LatentDimensions.ToString(CultureInfo.InvariantCulture), r.Config.Beta.ToString("G4", CultureInfo.InvariantCulture),
+                         r.Config.Seed.ToString(CultureInfo.InvariantCulture), r.Config.Epochs.ToString(CultureInfo.InvariantCulture),
+                         $"{F(r.TestElboNats)} ± {F(r.TestElboStandardError)}", F(r.ReconstructionLogLikelihoodNats), F(r.KlNats), F(r.LogLikelihoodNats),
+                         $"{r.ActiveUnits} / {r.Config.LatentDimensions}", r.WallSeconds.ToString("F1", CultureInfo.InvariantCulture),
+                     })
+                html.Append("<td class=\"n\">").Append(WebUtility.HtmlEncode(cell)).Append("</td>");
+            html.Append("</tr>");
+        }
+        return html.Append("</tbody></table>").ToString();
+    }
+}
