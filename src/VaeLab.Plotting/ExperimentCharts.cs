@@ -23,7 +23,8 @@ public static class ExperimentCharts
         }
         return Chart.Combine(traces).WithTitle("ELBO per epoch (solid: training batches, dashed: test set)")
             .WithXAxisStyle<double, double, string>(TitleText: "epoch")
-            .WithYAxisStyle<double, double, string>(TitleText: "ELBO (nats)");
+            .WithYAxisStyle<double, double, string>(TitleText: "ELBO (nats)")
+            .WithSize(1000, 550);
     }
 
     /// <summary>The rate–distortion plane: each run at (rate = KL, distortion = −E_q[log p(x|z)]), with lines of equal −ELBO = rate + distortion.</summary>
@@ -40,7 +41,8 @@ public static class ExperimentCharts
                 Name: string.Create(CultureInfo.InvariantCulture, $"−ELBO = {total:F0}"), LineColor: Color.fromString("#bbbbbb"), LineDash: StyleParam.DrawingStyle.Dot));
         return Chart.Combine(traces).WithTitle("rate–distortion plane (grey: equal ELBO)")
             .WithXAxisStyle<double, double, string>(TitleText: "rate KL(q‖p) (nats)")
-            .WithYAxisStyle<double, double, string>(TitleText: "distortion −E_q[log p(x|z)] (nats)");
+            .WithYAxisStyle<double, double, string>(TitleText: "distortion −E_q[log p(x|z)] (nats)")
+            .WithSize(900, 600);
     }
 
     static IEnumerable<double> Levels(double low, double high)
@@ -71,9 +73,10 @@ public static class ExperimentCharts
         Series("test ELBO", r => r.TestElboNats, r => r.TestElboStandardError);
         if (rows.All(r => double.IsFinite(r.LogLikelihoodNats)))
             Series("log p(x) (importance-sampled)", r => r.LogLikelihoodNats, r => r.LogLikelihoodStandardError);
-        return Chart.Combine(traces).WithTitle("test ELBO and log p(x) against latent size (dotted: ± 1 standard error over seeds, or of the estimate for one seed)")
+        return Chart.Combine(traces).WithTitle("test ELBO and log p(x) against latent size (dotted: ± 1 standard error)")
             .WithXAxisStyle<double, double, string>(TitleText: "latent dimensions")
-            .WithYAxisStyle<double, double, string>(TitleText: "nats");
+            .WithYAxisStyle<double, double, string>(TitleText: "nats")
+            .WithSize(900, 500);
     }
 
     /// <summary>KL per latent dimension as a heatmap, runs × dimensions (blank beyond a run's latent size).</summary>
