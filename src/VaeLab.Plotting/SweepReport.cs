@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using VaeLab.Derivation;
+using VaeLab.Evaluation;
 using VaeLab.Experiments;
 using VaeLab.Runtime;
 
@@ -14,7 +15,15 @@ namespace VaeLab.Plotting;
 public static class SweepReport
 {
     /// <summary>Builds the report page.</summary>
-    public static HtmlPage Build(SweepSpec spec, IReadOnlyList<RunResult> runs, RuntimeInfo runtime, DerivationReport? derivation = null)
+    /// <param name="spec">The sweep.</param>
+    /// <param name="runs">Its finished runs.</param>
+    /// <param name="runtime">The runtime facts for the environment section.</param>
+    /// <param name="derivation">The derivation checks to include, if run.</param>
+    /// <param name="store">The results store, whose saved models give the pictures (none without it).</param>
+    /// <param name="test">Test data for reconstructions, interpolations and the latent scatter.</param>
+    /// <param name="classNames">Names of the test data's classes.</param>
+    public static HtmlPage Build(SweepSpec spec, IReadOnlyList<RunResult> runs, RuntimeInfo runtime, DerivationReport? derivation = null,
+        ResultStore? store = null, VaeLab.Data.Dataset? test = null, IReadOnlyList<string>? classNames = null)
     {
         var page = new HtmlPage("VaeLab sweep report");
         page.Paragraph(string.Create(CultureInfo.InvariantCulture,
@@ -34,6 +43,8 @@ public static class SweepReport
                 .Heading("Latent size").Chart(ExperimentCharts.ElboVersusLatentSize(runs))
                 .Heading("Where the KL goes").Chart(ExperimentCharts.KlPerDimension(runs));
         }
+        if (store is not null && test is not null && runs.Count > 0)
+            AddPictures(page, runs, store, test, classNames);
         if (derivation is not null)
         {
             page.Heading("Derivation checks").Raw(derivation.ToHtmlTable());
@@ -43,6 +54,29 @@ public static class SweepReport
                     .Chart(DerivationCharts.Posterior(figures.Posterior));
         }
         return page;
+    }
+
+    static void AddPictures(HtmlPage page, IReadOnlyList<RunResult> runs, ResultStore store, VaeLab.Data.Dataset test, IReadOnlyList<string>? classNames)
+    {
+        RunResult best = runs.MaxBy(r => r.TestElboNats)!;
+        using (VaeLab.Models.VariationalAutoencoder? model = store.LoadModel(best))
+        {
+            if (model is not null)
+            {
+                page.Heading($"What the best run ({best.RunId}, test ELBO {best.TestElboNats.ToString("F2", CultureInfo.InvariantCulture)} nats) produces")
+                    .Chart(ImageCharts.Mosaic(LatentFigures.Reconstructions(model, test)))
+                    .Chart(ImageCharts.Mosaic(LatentFigures.Samples(model)))
+                    .Chart(ImageCharts.Mosaic(LatentFigures.Traversals(model, test)))
+                    .Chart(ImageCharts.Mosaic(LatentFigures.Interpolations(model, test)));
+            }
+        }
+        RunResult? flat = runs.Where(r => r.Config.LatentDimensions == 2).OrderBy(r => Math.Abs(r.Config.Beta - 1)).ThenByDescending(r => r.TestElboNats).FirstOrDefault();
+        if (flat is null) return;
+        using VaeLab.Models.VariationalAutoencoder? twoD = store.LoadModel(flat);
+        if (twoD is null) return;
+        page.Heading($"The 2-D latent space ({flat.RunId})")
+            .Chart(ImageCharts.LatentScatter(LatentFigures.Scatter(twoD, test), classNames))
+            .Chart(ImageCharts.Mosaic(LatentFigures.Manifold(twoD)));
     }
 
     static string Table(IReadOnlyList<RunResult> runs)

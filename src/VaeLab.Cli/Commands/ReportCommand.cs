@@ -45,7 +45,9 @@ internal static class ReportCommand
             }
             ResultsTable.WriteCsv(ResultsTable.ToDataFrame(runs), Path.Combine(store.Folder, "results.csv"));
             string report = Path.Combine(store.Folder, "report.html");
-            AtomicFile.WriteAllBytes(report, Encoding.UTF8.GetBytes(SweepReport.Build(sweep, runs, runtime, derivation).ToString()));
+            using VaeLab.Data.DataChoice data = SweepRunner.LoadData(sweep);
+            IReadOnlyList<string>? classes = sweep.Data == SweepData.FashionMnist && sweep.DataDirectory is null ? VaeLab.Data.FashionMnist.ClassNames : sweep.Data == SweepData.Shapes ? VaeLab.Data.Synthetic.Shapes.ShapeNames : null;
+            AtomicFile.WriteAllBytes(report, Encoding.UTF8.GetBytes(SweepReport.Build(sweep, runs, runtime, derivation, store, data.Test, classes).ToString()));
             Console.WriteLine($"report: {report} ({clock.Elapsed.TotalSeconds:F0} s)");
             return Task.FromResult(derivation is { AllPass: false } ? 1 : 0);
         });

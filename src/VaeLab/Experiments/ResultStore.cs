@@ -38,6 +38,29 @@ public sealed class ResultStore
     /// <summary>Where the checkpoint of run <paramref name="id"/> lives while it runs.</summary>
     public string CheckpointPath(string id) => Path.Combine(CheckpointsFolder, id + ".ckpt");
 
+    /// <summary>Where the trained parameters of run <paramref name="id"/> are kept (for the report's pictures).</summary>
+    public string ModelPath(string id) => Path.Combine(Folder, "models", id + ".model");
+
+    /// <summary>Saves a finished run's parameters atomically.</summary>
+    public void SaveModel(string id, VaeLab.Models.VariationalAutoencoder model) =>
+        AtomicFile.Write(ModelPath(id), stream =>
+        {
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            model.save(writer);
+        });
+
+    /// <summary>Rebuilds a finished run's model from its configuration and saved parameters, or null when none were kept.</summary>
+    public VaeLab.Models.VariationalAutoencoder? LoadModel(RunResult run)
+    {
+        string path = ModelPath(run.RunId);
+        if (!File.Exists(path)) return null;
+        var model = run.Config.Model.Build();
+        using var reader = new BinaryReader(File.OpenRead(path));
+        model.load(reader);
+        model.eval();
+        return model;
+    }
+
     /// <summary>Whether run <paramref name="id"/> has finished.</summary>
     public bool Contains(string id) => File.Exists(RowPath(id));
 

@@ -50,7 +50,7 @@ public static class SweepRunner
                 continue;
             }
             progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
-            store.Add(RunOne(config, data, store, progress, cancellation));
+            store.Add(RunOne(config, data, store, progress, cancellation)); // the row is the commit point: written last
             File.Delete(store.CheckpointPath(id));
         }
         var mine = runs.Select(r => r.Id).ToHashSet();
@@ -88,6 +88,7 @@ public static class SweepRunner
             : null;
         var (active, _) = Evaluator.ActiveUnits(model, data.Test);
         double[] klPerDimension = Evaluator.KlPerDimension(model, data.Test);
+        store.SaveModel(config.Id, model);
         RuntimeInfo runtime = RuntimeInfo.Capture();
         string vaelab = typeof(SweepRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
         return new RunResult(config.Id, config, elbo.ElboNats, elbo.ElboStandardError, elbo.ReconstructionLogLikelihoodNats, elbo.KlNats,

@@ -46,7 +46,7 @@ public class ReportInBrowserTests
         ], TimeSpan.FromMinutes(2));
         string dom = browser.Output;
         int charts = html.Split("var renderPlotly_").Length - 1;
-        Assert.Equal(7, charts); // 4 sweep charts + 3 derivation figures
+        Assert.Equal(13, charts); // 4 sweep charts + 6 pictures of trained models + 3 derivation figures
         int drawn = dom.Split("class=\"plot-container plotly\"").Length - 1;
         Assert.True(drawn == charts, $"{drawn} of {charts} charts drew");
         Assert.DoesNotContain("Uncaught", browser.Error);
