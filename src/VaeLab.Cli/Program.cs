@@ -16,7 +16,15 @@ if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 140;
 
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    ParseResult parse = root.Parse(args);
+    if (parse.Errors.Count > 0)
+    {
+        // One clear line per problem and the way to the help, rather than the whole help text.
+        foreach (var problem in parse.Errors) Console.Error.WriteLine($"vaelab: error: {problem.Message}");
+        Console.Error.WriteLine($"see: vaelab {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')))} --help".Replace("  ", " "));
+        return 2;
+    }
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (Exception error) when (UserErrors.IsUserError(error))
 {

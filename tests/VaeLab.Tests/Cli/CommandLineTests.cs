@@ -1,0 +1,47 @@
+using System.Diagnostics;
+
+namespace VaeLab.Tests.Cli;
+
+/// <summary>The vaelab command as a user meets it: exit codes and one-line errors.</summary>
+public class CommandLineTests
+{
+    static readonly string Vaelab = Path.Combine(RepositoryPaths.Root, "src", "VaeLab.Cli", "bin", RepositoryPaths.Configuration, "net10.0", "vaelab.dll");
+
+    static async Task<(int Code, string Output, string Error)> Run(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [Vaelab, .. arguments]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task InfoPrintsTheRuntimeFacts()
+    {
+        var (code, output, _) = await Run("info");
+        Assert.Equal(0, code);
+        Assert.Contains("0.107.0", output);
+        Assert.Contains("2.10.0", output);
+        Assert.Contains("libLibTorchSharp.so", output);
+    }
+
+    [Theory]
+    [InlineData("train --epochs x", "--epochs")]
+    [InlineData("sweep --spec /nonexistent/sweep.json", "/nonexistent/sweep.json")]
+    [InlineData("sweep --shard 3/2", "--shard '3/2'")]
+    [InlineData("train --data /nonexistent/data", "/nonexistent/data")]
+    [InlineData("info --device cuda", "CUDA is not available")]
+    public async Task BadInputIsOneClearLineAndExitCodeTwo(string arguments, string named)
+    {
+        var (code, output, error) = await Run(arguments.Split(' '));
+        Assert.Equal(2, code);
+        string first = error.Split('\n')[0];
+        Assert.StartsWith("vaelab: error: ", first);
+        Assert.Contains(named, first);
+        Assert.DoesNotContain("   at ", error); // no stack trace
+        Assert.DoesNotContain("Usage:", output);
+    }
+}
