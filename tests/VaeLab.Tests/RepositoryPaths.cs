@@ -13,6 +13,9 @@ public static class RepositoryPaths
     /// <summary>The library's build output, the folder a notebook #r's.</summary>
     public static string LibraryOutput => Path.Combine(Root, "src", "VaeLab", "bin", Configuration, "net10.0");
 
+    /// <summary>The plotting library's build output: the folder a notebook #r's for charts (no FSharp.Core of its own).</summary>
+    public static string PlottingOutput => Path.Combine(Root, "src", "VaeLab.Plotting", "bin", Configuration, "net10.0");
+
     static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -15,14 +15,36 @@ public class NotebookHostTests
     {
         string dll = Path.Combine(RepositoryPaths.LibraryOutput, "VaeLab.Core.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
-        string code = string.Join('\n',
+        string text = await RunCell(string.Join('\n',
             $"#r \"{dll}\"",
             "using VaeLab.Runtime;",
             "using VaeLab.Data;",
             "var info = TorchRuntime.Initialize(seed: 1, threads: 1);",
             "var data = FashionMnist.LoadEmbeddedImages();",
             "Console.WriteLine($\"natives={string.Join(';', info.NativeLibraries)}\");",
-            "Console.WriteLine($\"count={data.Count} sum={TorchSharp.torch.ones(3).sum().item<float>()}\");");
+            "Console.WriteLine($\"count={data.Count} sum={TorchSharp.torch.ones(3).sum().item<float>()}\");"));
+        Assert.Contains("count=10000 sum=3", text);
+        Assert.Contains($"natives={RepositoryPaths.LibraryOutput}/libLibTorchSharp.so", text);
+    }
+
+    [Fact]
+    public async Task ChartsBuildInTheKernelWithItsOwnFSharpCore()
+    {
+        string folder = RepositoryPaths.PlottingOutput;
+        Assert.False(File.Exists(Path.Combine(folder, "FSharp.Core.dll")), "the plotting output must leave FSharp.Core to the kernel");
+        string text = await RunCell(string.Join('\n',
+            $"#r \"{Path.Combine(folder, "VaeLab.Core.dll")}\"",
+            $"#r \"{Path.Combine(folder, "VaeLab.Plotting.dll")}\"",
+            "Console.WriteLine($\"fsharp={VaeLab.Plotting.NotebookSupport.UseHostFSharpCore()}\");",
+            "var (analytic, points) = VaeLab.Derivation.KlConvergence.Run(sampleSizes: new[] { 10, 100 });",
+            "var chart = VaeLab.Plotting.DerivationCharts.KlConvergence(analytic, points);",
+            "Console.WriteLine($\"html={Plotly.NET.GenericChart.toChartHTML(chart).Contains(\"renderPlotly_\")}\");"));
+        Assert.Contains("html=True", text);
+        Assert.Contains("fsharp=10.0", text);
+    }
+
+    static async Task<string> RunCell(string code)
+    {
         var notebook = new JsonObject
         {
             ["cells"] = new JsonArray(new JsonObject
@@ -59,9 +81,7 @@ public class NotebookHostTests
         Assert.True(process.ExitCode == 0,
             $"dotnet repl exited {process.ExitCode} (run `dotnet tool restore` first):\n{await stdout}\n{await stderr}\n{(File.Exists(output) ? File.ReadAllText(output) : "")}");
 
-        string text = string.Concat(JsonNode.Parse(File.ReadAllText(output))!["cells"]![0]!["outputs"]!.AsArray()
+        return string.Concat(JsonNode.Parse(File.ReadAllText(output))!["cells"]![0]!["outputs"]!.AsArray()
             .SelectMany(o => o!["text"]?.AsArray().Select(t => t!.GetValue<string>()) ?? []));
-        Assert.Contains("count=10000 sum=3", text);
-        Assert.Contains($"natives={RepositoryPaths.LibraryOutput}/libLibTorchSharp.so", text);
     }
 }
