@@ -35,7 +35,7 @@ internal static class ReportCommand
             SweepSpec sweep = parse.GetValue(spec) is string path ? SweepSpec.Load(path) : DefaultSweep;
             var store = new ResultStore(parse.GetValue(output)!);
             Console.WriteLine($"sweep: {sweep.Configurations().Count} runs into {store.Folder}");
-            var runs = SweepRunner.Run(sweep, store, progress: new Reporter(Console.WriteLine), cancellation: cancellation);
+            var runs = SweepDisplay.Run((lines, detail) => SweepRunner.Run(sweep, store, progress: lines, cancellation: cancellation, detail: detail));
             DerivationReport? derivation = null;
             if (!parse.GetValue(noChecks))
             {
@@ -52,10 +52,4 @@ internal static class ReportCommand
             return Task.FromResult(derivation is { AllPass: false } ? 1 : 0);
         });
         return command;
-    }
-
-    sealed class Reporter(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
-    }
 }

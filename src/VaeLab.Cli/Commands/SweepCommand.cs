@@ -37,7 +37,7 @@ internal static class SweepCommand
             var (index, count) = ParseShard(parse.GetValue(shard)!);
             var store = new ResultStore(parse.GetValue(output)!);
             Console.WriteLine($"sweep: {sweep.Configurations().Count} runs, shard {index}/{count}; results in {store.Folder}");
-            var rows = SweepRunner.Run(sweep, store, index, count, new Reporter(Console.WriteLine), cancellation);
+            var rows = SweepDisplay.Run((lines, detail) => SweepRunner.Run(sweep, store, index, count, lines, cancellation, detail));
             foreach (RunResult row in rows.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed))
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{row.RunId}: test ELBO {row.TestElboNats:F2} nats, KL {row.KlNats:F2}, log p(x) {row.LogLikelihoodNats:F2}, active units {row.ActiveUnits}"));
@@ -58,10 +58,4 @@ internal static class SweepCommand
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && i < n)
             return (i, n);
         throw new ArgumentException($"--shard '{text}': expected i/n with 0 ≤ i < n, e.g. 0/4.");
-    }
-
-    sealed class Reporter(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
-    }
 }

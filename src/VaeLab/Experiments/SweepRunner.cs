@@ -33,7 +33,7 @@ public static class SweepRunner
 
     /// <summary>Runs (or continues) the sweep's shard; returns the rows of its runs, finished now or before.</summary>
     public static IReadOnlyList<RunResult> Run(SweepSpec spec, ResultStore store, int shardIndex = 0, int shardCount = 1,
-        IProgress<string>? progress = null, CancellationToken cancellation = default)
+        IProgress<string>? progress = null, CancellationToken cancellation = default, IProgress<SweepProgress>? detail = null)
     {
         IReadOnlyList<RunConfig> runs = Shard(spec, shardIndex, shardCount);
         using DataChoice data = LoadData(spec);
@@ -50,7 +50,10 @@ public static class SweepRunner
                 continue;
             }
             progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
-            store.Add(RunOne(config, data, store, progress, cancellation)); // the row is the commit point: written last
+            int number = i + 1;
+            var training = detail is null ? null : new Forward<TrainingProgress>(p => detail.Report(new SweepProgress(number, runs.Count, id, p)));
+            store.Add(RunOne(config, data, store, progress, training, cancellation)); // the row is the commit point: written last
+            detail?.Report(new SweepProgress(number, runs.Count, id, null));
             File.Delete(store.CheckpointPath(id));
         }
         var mine = runs.Select(r => r.Id).ToHashSet();
@@ -58,7 +61,7 @@ public static class SweepRunner
         return results;
     }
 
-    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, CancellationToken cancellation)
+    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, IProgress<TrainingProgress>? training, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         string checkpoint = store.CheckpointPath(config.Id);
@@ -80,7 +83,7 @@ public static class SweepRunner
             }
         }
         double earlierSeconds = trainer.History.Sum(h => h.Seconds);
-        var history = trainer.Fit(data.Train, data.Test, cancellation: cancellation);
+        var history = trainer.Fit(data.Train, data.Test, training, cancellation);
 
         ElboSummary elbo = Evaluator.TestElbo(model, data.Test, config.Seed);
         LogLikelihoodEstimate? logLikelihood = config.ImportanceSamples > 0
@@ -111,6 +114,11 @@ public static class SweepRunner
             Dataset train = Take(full.Train, spec.TrainExamples), test = Take(full.Test, spec.TestExamples);
             return new DataChoice(train, test, $"{full.Description}; first {train.Count:N0} training and {test.Count:N0} test examples");
         }
+    }
+
+    sealed class Forward<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
 
     static Dataset Take(Dataset data, int? count)

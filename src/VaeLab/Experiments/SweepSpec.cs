@@ -35,6 +35,8 @@ public enum SweepData
 /// <param name="TestExamples">Evaluate on only the first this many test examples (null: all).</param>
 /// <param name="ImportanceSamples">k of the importance-sampled log p(x) (0: skip it).</param>
 /// <param name="DataDirectory">A folder of MNIST-format files to use instead of Fashion-MNIST's resolution.</param>
+/// <param name="Likelihoods">Likelihoods to try as a further grid axis (null: just <paramref name="Likelihood"/>).</param>
+/// <param name="Architectures">Architectures to try as a further grid axis (null: just <paramref name="Architecture"/>).</param>
 public sealed record SweepSpec(
     int[] LatentSizes,
     double[] Betas,
@@ -49,19 +51,23 @@ public sealed record SweepSpec(
     int? TrainExamples = null,
     int? TestExamples = null,
     int ImportanceSamples = 100,
-    string? DataDirectory = null)
+    string? DataDirectory = null,
+    LikelihoodKind[]? Likelihoods = null,
+    Architecture[]? Architectures = null)
 {
     static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true, WriteIndented = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    /// <summary>Every grid point, in a fixed order (latent size, then β, then seed).</summary>
+    /// <summary>Every grid point, in a fixed order (architecture, likelihood, latent size, β, seed).</summary>
     /// <exception cref="ArgumentException">An empty or invalid axis, named.</exception>
     public IReadOnlyList<RunConfig> Configurations()
     {
         Validate();
-        return (from latent in LatentSizes
+        return (from architecture in Architectures ?? [Architecture]
+                from likelihood in Likelihoods ?? [Likelihood]
+                from latent in LatentSizes
                 from beta in Betas
                 from seed in Seeds
-                select new RunConfig(latent, beta, seed, Epochs, BatchSize, LearningRate, HiddenSizes ?? [400], Architecture, Likelihood,
+                select new RunConfig(latent, beta, seed, Epochs, BatchSize, LearningRate, HiddenSizes ?? [400], architecture, likelihood,
                     Data, TrainExamples, TestExamples, ImportanceSamples, DataDirectory)).ToArray();
     }
 
@@ -78,6 +84,8 @@ public sealed record SweepSpec(
         if (BatchSize < 1) throw new ArgumentException($"batchSize: must be at least 1, got {BatchSize}.", nameof(BatchSize));
         if (!(LearningRate > 0)) throw new ArgumentException($"learningRate: must be positive, got {LearningRate}.", nameof(LearningRate));
         if (TrainExamples is < 2 || TestExamples is < 1) throw new ArgumentException("trainExamples / testExamples: too few examples.", nameof(TrainExamples));
+        if (Likelihoods is { Length: 0 } || Architectures is { Length: 0 })
+            throw new ArgumentException("likelihoods / architectures: leave out, or give at least one value.", nameof(Likelihoods));
         if (ImportanceSamples < 0) throw new ArgumentException("importanceSamples: must not be negative.", nameof(ImportanceSamples));
     }
 

@@ -51,3 +51,19 @@ public class SweepSpecTests
         Assert.Throws<ArgumentOutOfRangeException>(() => SweepRunner.Shard(spec, 5, 5));
     }
 }
+
+public class SweepSpecAxesTests
+{
+    [Fact]
+    public void LikelihoodAndArchitectureCanBeGridAxesToo()
+    {
+        var spec = new SweepSpec([2], [1], [0], Likelihoods: [VaeLab.Models.LikelihoodKind.Bernoulli, VaeLab.Models.LikelihoodKind.GaussianShared],
+            Architectures: [VaeLab.Models.Architecture.Mlp, VaeLab.Models.Architecture.Conv]);
+        var runs = spec.Configurations();
+        Assert.Equal(4, runs.Count);
+        Assert.Equal(4, runs.Select(r => r.Id).Distinct().Count());
+        Assert.Contains(runs, r => r.Architecture == VaeLab.Models.Architecture.Conv && r.Likelihood == VaeLab.Models.LikelihoodKind.GaussianShared);
+        // Without the axes the ids are those of the scalar settings.
+        Assert.Equal(new SweepSpec([2], [1], [0]).Configurations()[0].Id, new SweepSpec([2], [1], [0], Likelihoods: [VaeLab.Models.LikelihoodKind.Bernoulli]).Configurations()[0].Id);
+    }
+}
