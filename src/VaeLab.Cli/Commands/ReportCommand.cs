@@ -52,4 +52,5 @@ internal static class ReportCommand
             return Task.FromResult(derivation is { AllPass: false } ? 1 : 0);
         });
         return command;
+    }
 }

@@ -58,4 +58,5 @@ internal static class SweepCommand
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 1 && i < n)
             return (i, n);
         throw new ArgumentException($"--shard '{text}': expected i/n with 0 ≤ i < n, e.g. 0/4.");
+    }
 }
