@@ -42,14 +42,5 @@ public sealed class HtmlPage
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + WebUtility.HtmlEncode(Title) + "</title>"
         + "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:14px}"
         + "td.n{text-align:right;font-family:monospace}tr.fail{background:#fdd}.chart{margin:1em 0}pre{background:#f6f6f6;padding:8px;overflow-x:auto}</style>"
-        + "<script type=\"text/javascript\">" + PlotlyJs.Value + "</script></head><body>" + body + "</body></html>";
-
-    static readonly Lazy<string> PlotlyJs = new(() =>
-    {
-        var assembly = typeof(GenericChart).Assembly;
-        string name = assembly.GetManifestResourceNames().Single(n => n.EndsWith(".min.js", StringComparison.Ordinal));
-        using var reader = new StreamReader(assembly.GetManifestResourceStream(name)!);
-        // A "</script>" inside the library would end the tag early; plotly.min.js has none, but be safe.
-        return reader.ReadToEnd().Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase);
-    });
+        + "<script type=\"text/javascript\">" + PlotlyScript.Source + "</script></head><body>" + body + "</body></html>";
 }

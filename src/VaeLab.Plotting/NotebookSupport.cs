@@ -27,6 +27,20 @@ public static class NotebookSupport
         return LoadedFSharpCore()?.GetName().Version;
     }
 
+    static int plotlyEmitted;
+
+    /// <summary>
+    /// HTML that draws <paramref name="chart"/> in a notebook cell: <c>display(HTML(NotebookSupport.ChartHtml(chart)))</c>.
+    /// The first call of a session also carries plotly.js itself (no CDN: the notebook works offline).
+    /// </summary>
+    public static string ChartHtml(Plotly.NET.GenericChart chart)
+    {
+        string html = Plotly.NET.GenericChart.toChartHTML(chart);
+        return Interlocked.Exchange(ref plotlyEmitted, 1) == 0
+            ? "<script type=\"text/javascript\">" + PlotlyScript.Source + "</script>" + html
+            : html;
+    }
+
     static Assembly? LoadedFSharpCore() =>
         AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == "FSharp.Core");
 }

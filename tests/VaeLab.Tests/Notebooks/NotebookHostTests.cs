@@ -38,8 +38,9 @@ public class NotebookHostTests
             "Console.WriteLine($\"fsharp={VaeLab.Plotting.NotebookSupport.UseHostFSharpCore()}\");",
             "var (analytic, points) = VaeLab.Derivation.KlConvergence.Run(sampleSizes: new[] { 10, 100 });",
             "var chart = VaeLab.Plotting.DerivationCharts.KlConvergence(analytic, points);",
-            "Console.WriteLine($\"html={Plotly.NET.GenericChart.toChartHTML(chart).Contains(\"renderPlotly_\")}\");"));
-        Assert.Contains("html=True", text);
+            "display(HTML(VaeLab.Plotting.NotebookSupport.ChartHtml(chart)));"));
+        Assert.Contains("renderPlotly_", text);      // the chart, as HTML in the cell's output
+        Assert.Contains("plotly.js v2.28.0", text);   // with plotly.js itself the first time: no CDN
         Assert.Contains("fsharp=10.0", text);
     }
 
@@ -81,7 +82,9 @@ public class NotebookHostTests
         Assert.True(process.ExitCode == 0,
             $"dotnet repl exited {process.ExitCode} (run `dotnet tool restore` first):\n{await stdout}\n{await stderr}\n{(File.Exists(output) ? File.ReadAllText(output) : "")}");
 
+        // Printed text ("text") and displayed HTML ("data"/"text/html"), as a reader sees them.
         return string.Concat(JsonNode.Parse(File.ReadAllText(output))!["cells"]![0]!["outputs"]!.AsArray()
-            .SelectMany(o => o!["text"]?.AsArray().Select(t => t!.GetValue<string>()) ?? []));
+            .SelectMany(o => (o!["text"]?.AsArray() ?? []).Concat(o["data"]?["text/html"] is JsonNode html ? (html is JsonArray lines ? lines : new JsonArray(html.GetValue<string>())) : [])
+            .Select(t => t!.GetValue<string>())));
     }
 }
