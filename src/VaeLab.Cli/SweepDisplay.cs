@@ -28,9 +28,4 @@ internal static class SweepDisplay
             });
         return result;
     }
-
-    sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

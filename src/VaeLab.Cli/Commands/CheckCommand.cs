@@ -24,7 +24,7 @@ internal static class CheckCommand
         command.SetAction(parse =>
         {
             TorchRuntime.Initialize(seed: 0, threads: parse.GetValue(threads));
-            DerivationReport report = DerivationSuite.Run(progress: new Reporter(name => Console.Error.WriteLine($"checking {name} …")));
+            DerivationReport report = DerivationSuite.Run(progress: new Reporter<string>(name => Console.Error.WriteLine($"checking {name} …")));
             var table = Tables.Create("check", "step", "left", "right", "|difference|", "tolerance", "pass");
             foreach (DerivationRow r in report.Rows)
                 table.AddRow(Markup.Escape(r.Check), Markup.Escape(r.Step), DerivationReport.Number(r.Left), DerivationReport.Number(r.Right),
@@ -38,10 +38,5 @@ internal static class CheckCommand
             return failed == 0 ? 0 : 1;
         });
         return command;
-    }
-
-    sealed class Reporter(Action<string> report) : IProgress<string>
-    {
-        public void Report(string value) => report(value);
     }
 }

@@ -76,7 +76,7 @@ internal static class TrainCommand
         {
             // Plain lines when the output is a file or a pipe: one per epoch.
             int lastEpoch = 0;
-            trainer.Fit(train, validation, new Reporter(p =>
+            trainer.Fit(train, validation, new Reporter<TrainingProgress>(p =>
             {
                 if (p.Batch == p.Batches && p.Epoch != lastEpoch)
                 {
@@ -92,7 +92,7 @@ internal static class TrainCommand
             .Start(context =>
             {
                 ProgressTask task = context.AddTask("training", maxValue: 1);
-                trainer.Fit(train, validation, new Reporter(p =>
+                trainer.Fit(train, validation, new Reporter<TrainingProgress>(p =>
                 {
                     task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}, loss {p.RunningLossNats:F1} nats, {p.ExamplesPerSecond:F0}/s");
                     double done = (p.Epoch - 1 + p.Batch / (double)p.Batches) / p.Epochs;
@@ -130,10 +130,5 @@ internal static class TrainCommand
             table.AddPlainRow($"log p(x), k = {k} (nats)", $"{F(logLikelihood.LogLikelihoodNats)} ± {logLikelihood.MonteCarloStandardError.ToString("F3", CultureInfo.InvariantCulture)} (sampling) ± {F(logLikelihood.DataStandardError)} (data)");
         }
         AnsiConsole.Write(table);
-    }
-
-    sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }
