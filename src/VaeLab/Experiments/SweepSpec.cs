@@ -17,7 +17,9 @@ public enum SweepData
 }
 
 /// <summary>
-/// A sweep: the grid latent sizes × β values × seeds, every run sharing the other settings. Written in code or
+/// A sweep: the grid latent sizes × β values × seeds (and, optionally, likelihoods × architectures × epoch counts),
+/// every run sharing the other settings. To compare datasets, run one sweep per dataset into the same results
+/// folder: run ids differ, and every row says which data it used. Written in code or
 /// read from a small JSON file (property names as here, camelCase accepted). Each grid point becomes a
 /// <see cref="RunConfig"/> with a stable id computed from its settings.
 /// </summary>
@@ -37,6 +39,7 @@ public enum SweepData
 /// <param name="DataDirectory">A folder of MNIST-format files to use instead of Fashion-MNIST's resolution.</param>
 /// <param name="Likelihoods">Likelihoods to try as a further grid axis (null: just <paramref name="Likelihood"/>).</param>
 /// <param name="Architectures">Architectures to try as a further grid axis (null: just <paramref name="Architecture"/>).</param>
+/// <param name="EpochCounts">Epoch counts to try as a further grid axis (null: just <paramref name="Epochs"/>).</param>
 public sealed record SweepSpec(
     int[] LatentSizes,
     double[] Betas,
@@ -53,21 +56,23 @@ public sealed record SweepSpec(
     int ImportanceSamples = 100,
     string? DataDirectory = null,
     LikelihoodKind[]? Likelihoods = null,
-    Architecture[]? Architectures = null)
+    Architecture[]? Architectures = null,
+    int[]? EpochCounts = null)
 {
     static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true, WriteIndented = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    /// <summary>Every grid point, in a fixed order (architecture, likelihood, latent size, β, seed).</summary>
+    /// <summary>Every grid point, in a fixed order (epochs, architecture, likelihood, latent size, β, seed).</summary>
     /// <exception cref="ArgumentException">An empty or invalid axis, named.</exception>
     public IReadOnlyList<RunConfig> Configurations()
     {
         Validate();
-        return (from architecture in Architectures ?? [Architecture]
+        return (from epochs in EpochCounts ?? [Epochs]
+                from architecture in Architectures ?? [Architecture]
                 from likelihood in Likelihoods ?? [Likelihood]
                 from latent in LatentSizes
                 from beta in Betas
                 from seed in Seeds
-                select new RunConfig(latent, beta, seed, Epochs, BatchSize, LearningRate, HiddenSizes ?? [400], architecture, likelihood,
+                select new RunConfig(latent, beta, seed, epochs, BatchSize, LearningRate, HiddenSizes ?? [400], architecture, likelihood,
                     Data, TrainExamples, TestExamples, ImportanceSamples, DataDirectory)).ToArray();
     }
 
@@ -84,8 +89,10 @@ public sealed record SweepSpec(
         if (BatchSize < 1) throw new ArgumentException($"batchSize: must be at least 1, got {BatchSize}.", nameof(BatchSize));
         if (!(LearningRate > 0)) throw new ArgumentException($"learningRate: must be positive, got {LearningRate}.", nameof(LearningRate));
         if (TrainExamples is < 2 || TestExamples is < 1) throw new ArgumentException("trainExamples / testExamples: too few examples.", nameof(TrainExamples));
-        if (Likelihoods is { Length: 0 } || Architectures is { Length: 0 })
-            throw new ArgumentException("likelihoods / architectures: leave out, or give at least one value.", nameof(Likelihoods));
+        if (Likelihoods is { Length: 0 } || Architectures is { Length: 0 } || EpochCounts is { Length: 0 })
+            throw new ArgumentException("likelihoods / architectures / epochCounts: leave out, or give at least one value.", nameof(Likelihoods));
+        if (EpochCounts is not null && EpochCounts.Any(e => e < 1))
+            throw new ArgumentException("epochCounts: each must be at least 1.", nameof(EpochCounts));
         if (ImportanceSamples < 0) throw new ArgumentException("importanceSamples: must not be negative.", nameof(ImportanceSamples));
     }
 

@@ -62,6 +62,7 @@ public class SweepSpecAxesTests
         var runs = spec.Configurations();
         Assert.Equal(4, runs.Count);
         Assert.Equal(4, runs.Select(r => r.Id).Distinct().Count());
+        Assert.Equal(8, (spec with { EpochCounts = [2, 5] }).Configurations().Select(r => r.Id).Distinct().Count());
         Assert.Contains(runs, r => r.Architecture == VaeLab.Models.Architecture.Conv && r.Likelihood == VaeLab.Models.LikelihoodKind.GaussianShared);
         // Without the axes the ids are those of the scalar settings.
         Assert.Equal(new SweepSpec([2], [1], [0]).Configurations()[0].Id, new SweepSpec([2], [1], [0], Likelihoods: [VaeLab.Models.LikelihoodKind.Bernoulli]).Configurations()[0].Id);
