@@ -91,4 +91,13 @@ public static class ExperimentCharts
             .WithXAxisStyle<double, double, string>(TitleText: "latent dimension")
             .WithSize(900, Math.Max(300, 40 * rows.Length + 150));
     }
+
+    /// <summary>|correlation| between latent means and known factors, latent dimensions × factors.</summary>
+    public static GenericChart FactorCorrelation(double[][] correlation, IReadOnlyList<string> factorNames)
+    {
+        string[] rows = Enumerable.Range(1, correlation.Length).Select(j => $"z{j}").ToArray();
+        return Chart.Heatmap<double, string, string, string>(correlation, X: factorNames.ToArray(), Y: rows, Name: "|corr|", ColorScale: StyleParam.Colorscale.Viridis)
+            .WithTitle("|correlation| of each latent mean with each true factor (one bright cell per column = disentangled)")
+            .WithSize(800, Math.Max(300, 30 * correlation.Length + 150));
+    }
 }
