@@ -18,6 +18,16 @@ public static class NotebookSupport
 {
     static int registered;
 
+    /// <summary>
+    /// The one call a notebook's first cell makes: Plotly.NET on the kernel's FSharp.Core, then
+    /// <see cref="VaeLab.Runtime.TorchRuntime.Initialize"/> (natives, threads, seed).
+    /// </summary>
+    public static VaeLab.Runtime.RuntimeInfo Prepare(long seed = 1, int threads = 0, string device = "cpu")
+    {
+        UseHostFSharpCore();
+        return VaeLab.Runtime.TorchRuntime.Initialize(seed, threads, device);
+    }
+
     /// <summary>Answers every request for FSharp.Core with the copy already loaded; returns its version (null if none is loaded yet).</summary>
     public static Version? UseHostFSharpCore()
     {
