@@ -15,18 +15,11 @@ public sealed class MlpDecoder : Decoder
     /// <param name="outputDimensions">Outputs: data dimensions D times the likelihood's outputs per dimension.</param>
     public MlpDecoder(long latentDimensions, IReadOnlyList<int> hiddenSizes, long outputDimensions) : base(nameof(MlpDecoder))
     {
-        if (hiddenSizes.Any(h => h < 1)) throw new ArgumentOutOfRangeException(nameof(hiddenSizes), "Hidden layer widths must be at least 1.");
         LatentDimensions = latentDimensions;
         HiddenSizes = hiddenSizes.ToArray();
         OutputDimensions = outputDimensions;
         net = nn.Sequential();
-        long width = latentDimensions;
-        for (int i = 0; i < HiddenSizes.Count; i++)
-        {
-            net.append($"linear{i}", nn.Linear(width, HiddenSizes[i]));
-            net.append($"relu{i}", nn.ReLU(inplace: true));
-            width = HiddenSizes[i];
-        }
+        long width = HiddenLayers.Append(net, latentDimensions, HiddenSizes);
         net.append("output", nn.Linear(width, outputDimensions));
         RegisterComponents();
     }

@@ -20,17 +20,10 @@ public sealed class MlpEncoder : GaussianEncoder
     public MlpEncoder(long inputDimensions, IReadOnlyList<int> hiddenSizes, long latentDimensions) : base(nameof(MlpEncoder), latentDimensions)
     {
         if (inputDimensions < 1) throw new ArgumentOutOfRangeException(nameof(inputDimensions), inputDimensions, "The input needs at least one dimension.");
-        if (hiddenSizes.Any(h => h < 1)) throw new ArgumentOutOfRangeException(nameof(hiddenSizes), "Hidden layer widths must be at least 1.");
         InputDimensions = inputDimensions;
         HiddenSizes = hiddenSizes.ToArray();
         body = nn.Sequential();
-        long width = inputDimensions;
-        for (int i = 0; i < HiddenSizes.Count; i++)
-        {
-            body.append($"linear{i}", nn.Linear(width, HiddenSizes[i]));
-            body.append($"relu{i}", nn.ReLU(inplace: true));
-            width = HiddenSizes[i];
-        }
+        long width = HiddenLayers.Append(body, inputDimensions, HiddenSizes);
         head = nn.Linear(width, 2 * latentDimensions);
         RegisterComponents();
     }
