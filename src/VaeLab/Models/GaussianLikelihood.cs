@@ -19,8 +19,6 @@ public sealed class GaussianLikelihood : Likelihood
     /// <summary>Largest log σ a learned σ can take (σ = 10).</summary>
     public static readonly double MaxLogSigma = Math.Log(10);
 
-    static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
-
     readonly Parameter? rawLogSigma;
     readonly double fixedSigma;
 
@@ -84,9 +82,8 @@ public sealed class GaussianLikelihood : Likelihood
         using var scope = NewDisposeScope();
         Tensor mean = Mean(decoderOutput);
         Tensor logSigma = LogSigma(decoderOutput);
-        // −log N(x; μ, σ²) = ½ log 2π + log σ + (x − μ)² / (2σ²), per dimension.
-        Tensor perDimension = (x - mean).square().mul(logSigma.mul(-2).exp()).mul(0.5).add(logSigma).add(HalfLog2Pi);
-        return perDimension.sum(1).neg().MoveToOuterDisposeScope();
+        // log N(x; μ, σ²) per dimension with log σ² = 2 log σ, summed over dimensions.
+        return DiagonalGaussian.LogDensityPerDimension(x, mean, logSigma.mul(2)).sum(1).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace VaeLab.Models;
@@ -112,6 +113,78 @@ public sealed class LinearGaussianModel : IDisposable
     {
         using Tensor squared = z.to_type(ScalarType.Float64).square().sum(1);
         return squared.add(LatentDimensions * Log2Pi).mul(-0.5);
+    }
+
+    /// <summary>
+    /// E_q[log p(x|z)] for q = N(m, diag s²) in closed form: −(D/2) log 2πσ² − (‖x − Wm − b‖² + Σ_j s_j² ‖W_j‖²) / 2σ²,
+    /// from x [N, D], m [N, d] and log s² [N, d]: [N] float64, nats (W_j is column j of W).
+    /// </summary>
+    public Tensor ExpectedLogLikelihood(Tensor x, Tensor qMean, Tensor qLogVariance)
+    {
+        using var scope = NewDisposeScope();
+        Tensor residual = Residual(x).sub(qMean.to_type(ScalarType.Float64).matmul(Weight.t()));
+        Tensor spread = qLogVariance.to_type(ScalarType.Float64).exp().mul(Weight.square().sum([0])).sum(1);
+        double variance = Sigma * Sigma;
+        return residual.square().sum(1).add(spread).div(-2 * variance).sub(0.5 * DataDimensions * Math.Log(2 * Math.PI * variance)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The exact posterior mean as an affine map of x: E[z|x] = A x + a with A = M⁻¹Wᵀ [d, D] and a = −A b [d].</summary>
+    public (Tensor Weight, Tensor Bias) PosteriorMeanMap()
+    {
+        using var scope = NewDisposeScope();
+        Tensor a = cholesky_solve(Weight.t(), choleskyM);
+        Tensor bias = a.matmul(Bias).neg();
+        return (a.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// This model as a <see cref="VariationalAutoencoder"/> built from the library's own classes, in float64: an
+    /// <see cref="MlpDecoder"/> without hidden layers holding W and b, a fixed-σ <see cref="GaussianLikelihood"/>, and an
+    /// <see cref="MlpEncoder"/> without hidden layers whose head gives q(z|x) = N(A x + a, diag exp(C x + c)).
+    /// With A, a from <see cref="PosteriorMeanMap"/>, C = 0 and c = log diag(σ²M⁻¹), q is the best diagonal Gaussian
+    /// (the exact posterior when W has orthogonal columns). Everything the library computes on a VAE (the ELBO
+    /// estimate, the importance weights, the evaluator) then has a closed form to meet.
+    /// </summary>
+    /// <param name="meanWeight">A, [d, D].</param>
+    /// <param name="meanBias">a, [d].</param>
+    /// <param name="logVarianceWeight">C, [d, D].</param>
+    /// <param name="logVarianceBias">c, [d].</param>
+    /// <exception cref="ArgumentException">Shapes that do not match the model's D and d.</exception>
+    public VariationalAutoencoder ToVariationalAutoencoder(Tensor meanWeight, Tensor meanBias, Tensor logVarianceWeight, Tensor logVarianceBias)
+    {
+        long d = LatentDimensions, dataDimensions = DataDimensions;
+        foreach (var (name, tensor, shape) in new[] { ("meanWeight", meanWeight, new[] { d, dataDimensions }), ("meanBias", meanBias, new[] { d }),
+                     ("logVarianceWeight", logVarianceWeight, new[] { d, dataDimensions }), ("logVarianceBias", logVarianceBias, new[] { d }) })
+            if (!tensor.shape.SequenceEqual(shape))
+                throw new ArgumentException($"{name} must have shape [{string.Join(", ", shape)}], got [{string.Join(", ", tensor.shape)}].", name);
+        var encoder = new MlpEncoder(dataDimensions, [], d);
+        var decoder = new MlpDecoder(d, [], dataDimensions);
+        var model = new VariationalAutoencoder(encoder, decoder, new GaussianLikelihood(GaussianVariance.Fixed, dataDimensions, Sigma), [dataDimensions]);
+        model.to(ScalarType.Float64);
+        using (no_grad())
+        {
+            // The encoder's one head outputs [μ, log σ²]; the decoder's one layer is z ↦ Wz + b.
+            var head = encoder.modules().OfType<TorchSharp.Modules.Linear>().Single();
+            head.weight!.copy_(cat([meanWeight, logVarianceWeight], 0));
+            head.bias!.copy_(cat([meanBias, logVarianceBias], 0));
+            var layer = decoder.modules().OfType<TorchSharp.Modules.Linear>().Single();
+            layer.weight!.copy_(Weight);
+            layer.bias!.copy_(Bias);
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
+    /// This model as a VAE whose encoder gives the best diagonal Gaussian: the exact posterior mean and the variances
+    /// σ²/M_jj (the mean-field optimum of KL(q ‖ p(z|x))); with orthogonal columns of W that is the exact posterior.
+    /// </summary>
+    public VariationalAutoencoder MeanFieldVariationalAutoencoder()
+    {
+        using var scope = NewDisposeScope();
+        var (a, bias) = PosteriorMeanMap();
+        Tensor logVariance = PrecisionMatrix().diagonal().reciprocal().mul(Sigma * Sigma).log();
+        return ToVariationalAutoencoder(a, bias, zeros(LatentDimensions, DataDimensions, dtype: ScalarType.Float64), logVariance);
     }
 
     /// <summary>Draws <paramref name="count"/> pairs z ~ p(z), x ~ p(x|z): ([N, D], [N, d]).</summary>

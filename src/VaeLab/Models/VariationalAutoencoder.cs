@@ -59,12 +59,14 @@ public sealed class VariationalAutoencoder : nn.Module
     /// <summary>The likelihood's parameters for latents [N, d]: [N, D·k].</summary>
     public Tensor Decode(Tensor z) => Decoder.forward(z);
 
-    /// <summary>The reparameterisation z = μ + σ ⊙ ε with ε ~ N(0, I) drawn from <paramref name="generator"/>: differentiable in μ and log σ².</summary>
+    /// <summary>
+    /// The reparameterisation z = μ + σ ⊙ ε with ε ~ N(0, I) drawn from <paramref name="generator"/> in the shape of
+    /// <paramref name="mean"/> (which may carry leading sample dimensions): differentiable in μ and log σ².
+    /// </summary>
     public static Tensor Reparameterize(Tensor mean, Tensor logVariance, Generator? generator = null)
     {
-        using var scope = NewDisposeScope();
-        Tensor epsilon = randn(mean.shape, mean.dtype, mean.device, generator: generator);
-        return mean.addcmul(logVariance.mul(0.5).exp(), epsilon, 1).MoveToOuterDisposeScope();
+        using Tensor epsilon = randn(mean.shape, mean.dtype, mean.device, generator: generator);
+        return DiagonalGaussian.Sample(mean, logVariance, epsilon);
     }
 
     /// <summary><paramref name="count"/> draws z ~ p(z) decoded to the likelihood's mean, shaped like inputs [n, ...].</summary>

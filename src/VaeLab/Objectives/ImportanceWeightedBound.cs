@@ -12,24 +12,20 @@ namespace VaeLab.Objectives;
 /// </summary>
 public static class ImportanceWeightedBound
 {
-    static readonly double Log2Pi = Math.Log(2 * Math.PI);
-
     /// <summary>
-    /// log w for <paramref name="k"/> draws per example: [k, N]. log p(z) and log q(z|x) use the same ε, so
-    /// log q = −½ Σ_j (ε_j² + log σ_j² + log 2π) exactly.
+    /// log w = log p(x|z) + log p(z) − log q(z|x) for <paramref name="k"/> reparameterised draws per example: [k, N].
     /// </summary>
     public static Tensor LogWeights(VariationalAutoencoder model, Tensor flatX, Tensor mean, Tensor logVariance, int k, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
         long n = flatX.shape[0], d = mean.shape[1];
-        Tensor epsilon = randn(new long[] { k, n, d }, mean.dtype, mean.device, generator: generator);
-        Tensor z = mean.unsqueeze(0).addcmul(logVariance.mul(0.5).exp().unsqueeze(0), epsilon, 1);
-        Tensor zFlat = z.view(k * n, d);
+        Tensor meanK = mean.unsqueeze(0).expand(k, -1, -1), logVarianceK = logVariance.unsqueeze(0).expand(k, -1, -1);
+        Tensor z = VariationalAutoencoder.Reparameterize(meanK, logVarianceK, generator);   // [k, N, d]
         Tensor xK = flatX.unsqueeze(0).expand(k, -1, -1).reshape(k * n, -1);
-        Tensor logLikelihood = model.Likelihood.LogProb(xK, model.Decode(zFlat)).view(k, n);
-        Tensor logPrior = z.square().sum(2).add(d * Log2Pi).mul(-0.5);
-        Tensor logPosterior = epsilon.square().sum(2).add(logVariance.sum(1).unsqueeze(0)).add(d * Log2Pi).mul(-0.5);
-        return logLikelihood.add(logPrior).sub(logPosterior).MoveToOuterDisposeScope();
+        Tensor logLikelihood = model.Likelihood.LogProb(xK, model.Decode(z.view(k * n, d))).view(k, n);
+        Tensor logPrior = DiagonalGaussian.LogStandardNormal(z);
+        Tensor logQ = DiagonalGaussian.LogDensity(z, meanK, logVarianceK);
+        return logLikelihood.add(logPrior).sub(logQ).MoveToOuterDisposeScope();
     }
 
     /// <summary>IWAE_k per example, [N], differentiable (for training with the IWAE objective).</summary>
