@@ -43,7 +43,8 @@ public sealed record DerivationReport(IReadOnlyList<DerivationRow> Rows, TimeSpa
     public string ToHtmlTable()
     {
         var html = new StringBuilder();
-        html.Append(CultureInfo.InvariantCulture, $"<p>{Rows.Count(r => r.Pass)} of {Rows.Count} rows pass; {Duration.TotalSeconds:F1} s. Values in nats per example unless the step says otherwise; all in float64.</p>")
+        string duration = Duration > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $"; {Duration.TotalSeconds:F1} s") : "";
+        html.Append(CultureInfo.InvariantCulture, $"<p>{Rows.Count(r => r.Pass)} of {Rows.Count} rows pass{duration}. Values in nats per example unless the step says otherwise; all in float64.</p>")
             .Append("<table><thead><tr>");
         foreach (string column in Columns) html.Append("<th>").Append(WebUtility.HtmlEncode(column)).Append("</th>");
         html.Append("</tr></thead><tbody>");

@@ -58,6 +58,8 @@ public static class LinearGaussianCheck
         rows.Add(EstimateRow("Elbo.Estimate, one z per example (x repeated) = closed-form ELBO", vae, x, closedElbo, monteCarloSamples, 1, generator));
         rows.Add(EstimateRow("Elbo.Estimate(samples: 50) = closed-form ELBO", vae, x, closedElbo, monteCarloSamples / 50, 50, generator));
 
+        rows.AddRange(BayesRuleSteps(vae, x, logMarginal, posteriorMean, posteriorCovariance, klToPosterior, monteCarloSamples * 5, generator));
+
         // q = p(z|x): with orthogonal columns of W the posterior is diagonal, the encoder can output it, and the bound is tight.
         using var orthogonal = LinearGaussianModel.Random(dataDimensions, latentDimensions, sigma: 0.5, seed + 1, orthogonalColumns: true, weightScale: 0.2);
         var (xo, _) = orthogonal.Sample(examples, generator);
@@ -67,6 +69,32 @@ public static class LinearGaussianCheck
         rows.Add(MaxRow("ELBO(q) = log p(x) when the encoder gives q = p(z|x)", tight, orthogonal.LogMarginal(xo), 1e-8,
             "W with orthogonal columns (diagonal posterior), encoder set to the exact posterior; closed-form E_q[log p(x|z)] − GaussianKl against Woodbury log p(x)"));
         return rows;
+    }
+
+    // The notes' steps from Bayes' rule for the first example, at the library's own draws z ~ q(z|x):
+    // KL(q ‖ p(z|x)) = E_q[log q − log p(z|x)] = E_q[log q − log p(x|z) − log p(z)] + log p(x) = log p(x) − E_q[log p(x|z)] + KL(q ‖ p(z)).
+    static IEnumerable<DerivationRow> BayesRuleSteps(VariationalAutoencoder vae, Tensor x, Tensor logMarginal, Tensor posteriorMean, Tensor posteriorCovariance, Tensor klToPosterior, int samples, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x0 = x[0].unsqueeze(0);
+        var (mean, logVariance) = vae.Encode(x0);
+        Tensor z = VariationalAutoencoder.Reparameterize(mean.expand(samples, -1), logVariance.expand(samples, -1), generator);
+        Tensor logLikelihood = vae.Likelihood.LogProb(x0.expand(samples, -1), vae.Decode(z));
+        Tensor logPrior = DiagonalGaussian.LogStandardNormal(z), logQ = DiagonalGaussian.LogDensity(z, mean, logVariance);
+        double logPx = logMarginal[0].item<double>(), truth = klToPosterior[0].item<double>();
+        Tensor logPosterior = ReferenceGaussian.LogDensityFull(z, posteriorMean[0], posteriorCovariance);
+        double worst = (logLikelihood + logPrior - logPx - logPosterior).abs().max().item<double>();
+        yield return new DerivationRow(Name, $"Bayes' rule at each of {samples:N0} drawn z: log p(x|z) + log p(z) − log p(x) = log p(z|x) (first example, worst z)",
+            (logLikelihood + logPrior).mean().item<double>() - logPx, logPosterior.mean().item<double>(), worst, 1e-8,
+            "left: the VAE's decoder and likelihood, DiagonalGaussian.LogStandardNormal, Woodbury log p(x); right: full-covariance log N(z; M⁻¹Wᵀ(x−b), σ²M⁻¹) by Cholesky; tolerance 1e-8", worst <= 1e-8);
+        Tensor direct = logQ - logPosterior;
+        double directSe = direct.std().item<double>() / Math.Sqrt(samples);
+        yield return DerivationRow.Equal(Name, "KL(q ‖ p(z|x)) = E_q[log q(z|x) − log p(z|x)] (first example)", direct.mean().item<double>(), truth, 4 * directSe,
+            $"Monte Carlo over the drawn z with DiagonalGaussian.LogDensity against the dense-matrix KL; tolerance 4 standard errors ({directSe:G2})");
+        double rearrangedSe = logLikelihood.std().item<double>() / Math.Sqrt(samples);
+        double rearranged = logPx - logLikelihood.mean().item<double>() + GaussianKl.ToStandardNormal(mean, logVariance).item<double>();
+        yield return DerivationRow.Equal(Name, "KL(q ‖ p(z|x)) = log p(x) − E_q[log p(x|z)] + KL(q ‖ p(z)) (first example)", rearranged, truth, 4 * rearrangedSe,
+            $"Woodbury log p(x), Monte Carlo E_q[log p(x|z)] over the drawn z, GaussianKl; against the dense-matrix KL; tolerance 4 standard errors ({rearrangedSe:G2})");
     }
 
     static DerivationRow MaxRow(string step, Tensor left, Tensor right, double tolerance, string method)

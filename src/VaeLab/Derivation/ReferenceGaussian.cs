@@ -28,6 +28,19 @@ public static class ReferenceGaussian
     }
 
     /// <summary>
+    /// log N(z; μ, Σ) with a full covariance by its Cholesky factor L: −½(‖L⁻¹(z − μ)‖² + log|Σ| + d log 2π).
+    /// <paramref name="z"/> [N, d], <paramref name="mean"/> [N, d] or [d], <paramref name="covariance"/> [d, d]: [N] float64, nats.
+    /// </summary>
+    public static Tensor LogDensityFull(Tensor z, Tensor mean, Tensor covariance)
+    {
+        using var scope = NewDisposeScope();
+        Tensor cholesky = linalg.cholesky(covariance.to_type(ScalarType.Float64));
+        Tensor whitened = linalg.solve_triangular(cholesky, z.to_type(ScalarType.Float64).sub(mean.to_type(ScalarType.Float64)).t(), upper: false);
+        double logDet = 2 * cholesky.diagonal().log().sum().item<double>();
+        return whitened.square().sum([0]).add(logDet + z.shape[1] * Math.Log(2 * Math.PI)).mul(-0.5).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// KL(N(m, diag s²) ‖ N(μ, Σ)) by dense linear algebra: ½[tr(Σ⁻¹S) + (μ − m)ᵀΣ⁻¹(μ − m) − d + log|Σ| − log|S|],
     /// with Σ⁻¹ through its Cholesky factor. <paramref name="qMean"/> and <paramref name="qVariance"/> [N, d],
     /// <paramref name="mean"/> [N, d] or [d], <paramref name="covariance"/> [d, d]: [N] float64, nats.

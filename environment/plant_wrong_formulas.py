@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Plant wrong formulas in the library's own source, one at a time, and check that `vaelab check` fails (exit 1).
+
+Stryker (environment/mutation-testing.sh) cannot mutate TorchSharp method chains (`.add` <-> `.sub`, `.mul(0.5)`),
+so the mistakes a person makes in them are planted here: each entry edits one expression in a copy of the
+repository, rebuilds the command line tool and runs `vaelab check`. Entries marked equivalent change the code but
+not the maths (they must pass); every other entry must make the check exit 1.
+
+    python3 environment/plant_wrong_formulas.py [--only SUBSTRING] [--keep]
+
+Prints one line per mutant and a summary; exits 1 if any non-equivalent mutant survives or an equivalent one fails.
+"""
+import argparse, os, shutil, subprocess, sys, tempfile, time
+
+# (file under src/VaeLab, exact text, replacement, what it breaks, equivalent?)
+MUTANTS = [
+    ("Objectives/ImportanceWeightedBound.cs", "logWeights.logsumexp(0).sub(Math.Log(k))", "logWeights.logsumexp(0)", "IWAE_k without −log k", False),
+    ("Objectives/ImportanceWeightedBound.cs", "logLikelihood.add(logPrior).sub(logQ)", "logLikelihood.add(logPrior).add(logQ)", "importance weight × q instead of ÷ q", False),
+    ("Objectives/ImportanceWeightedBound.cs", "logLikelihood.add(logPrior).sub(logQ)", "logLikelihood.sub(logQ)", "importance weight without the prior", False),
+    ("Models/DiagonalGaussian.cs", "z.square().mul(-0.5).sub(HalfLog2Pi)", "z.square().mul(-0.45).sub(HalfLog2Pi)", "log-prior with a wrong coefficient", False),
+    ("Models/DiagonalGaussian.cs", "z.square().mul(-0.5).sub(HalfLog2Pi)", "z.square().mul(-0.5)", "log-prior without ½ log 2π", False),
+    ("Models/DiagonalGaussian.cs", ".add(logVariance).mul(-0.5).sub(HalfLog2Pi)", ".add(logVariance).mul(-0.5)", "Gaussian log-density without ½ log 2π", False),
+    ("Models/DiagonalGaussian.cs", ".mul(logVariance.neg().exp())", ".mul(logVariance.exp())", "Gaussian log-density: × σ² for ÷ σ²", False),
+    ("Models/DiagonalGaussian.cs", ".add(logVariance).mul(-0.5)", ".mul(-0.5)", "Gaussian log-density without −½ log σ²", False),
+    ("Models/DiagonalGaussian.cs", "(x - mean).square()", "(x + mean).square()", "Gaussian log-density: x + μ for x − μ", False),
+    ("Models/DiagonalGaussian.cs", "logVariance.mul(0.5).exp()", "logVariance.exp()", "σ = σ² (exp(log σ²) for exp(½ log σ²))", False),
+    ("Models/DiagonalGaussian.cs", "mean.addcmul(sigma, epsilon, 1)", "mean.addcmul(sigma, epsilon, 0.9)", "sample μ + 0.9σε", False),
+    ("Models/DiagonalGaussian.cs", "mean.addcmul(sigma, epsilon, 1)", "mean.addcmul(sigma, epsilon, -1)", "sample μ − σε (ε is symmetric: same distribution)", True),
+    ("Models/VariationalAutoencoder.cs", "randn(mean.shape, mean.dtype", "rand(mean.shape, mean.dtype", "ε uniform instead of normal", False),
+    ("Objectives/GaussianKl.cs", ".sub(1).sub(logVariance).mul(0.5)", ".sub(logVariance).mul(0.5)", "KL without −1", False),
+    ("Objectives/GaussianKl.cs", ".sub(1).sub(logVariance).mul(0.5)", ".sub(1).add(logVariance).mul(0.5)", "KL with + log σ²", False),
+    ("Objectives/GaussianKl.cs", ".sub(1).sub(logVariance).mul(0.5)", ".sub(1).sub(logVariance)", "KL without ½", False),
+    ("Objectives/GaussianKl.cs", "mean.square().add(logVariance.exp())", "mean.abs().add(logVariance.exp())", "KL with |μ| for μ²", False),
+    ("Objectives/GaussianKl.cs", "mean.square().add(logVariance.exp())", "mean.square().add(logVariance.mul(0.5).exp())", "KL with σ for σ²", False),
+    ("Objectives/Elbo.cs", ".view(samples, n).mean([0])", ".view(samples, n).sum([0])", "ELBO sums the samples instead of averaging", False),
+    ("Objectives/Elbo.cs", "Tensor kl = klPerDimension.sum(1);", "Tensor kl = klPerDimension.mean([1]);", "KL averaged over latent dimensions", False),
+    ("Objectives/ElboEstimate.cs", "ReconstructionLogLikelihoodNats - KlNats", "ReconstructionLogLikelihoodNats + KlNats", "ELBO = E log p + KL", False),
+    ("Models/GaussianLikelihood.cs", "LogDensityPerDimension(x, mean, logSigma.mul(2))", "LogDensityPerDimension(x, mean, logSigma)", "likelihood: log σ passed as log σ²", False),
+    ("Models/BernoulliLikelihood.cs", "reduction: nn.Reduction.None).sum(1).neg()", "reduction: nn.Reduction.None).sum(1)", "Bernoulli log p with the wrong sign", False),
+    ("Models/BernoulliLikelihood.cs", "binary_cross_entropy_with_logits(decoderOutput, x,", "binary_cross_entropy_with_logits(decoderOutput.mul(0.5), x,", "Bernoulli on half the logits", False),
+    ("Models/MlpEncoder.cs", "return (parts[0].MoveToOuterDisposeScope(), parts[1].MoveToOuterDisposeScope());", "return (parts[1].MoveToOuterDisposeScope(), parts[0].MoveToOuterDisposeScope());", "encoder head halves swapped", False),
+    ("Evaluation/Evaluator.cs", "Tensor logLikelihood = logSum.sub(Math.Log(k));", "Tensor logLikelihood = logSum;", "evaluator log p(x) without −log k", False),
+    ("Evaluation/Evaluator.cs", "ratio.sub(1).clamp_min(0).div(k - 1)", "ratio.clamp_min(0).div(k - 1)", "evaluator's delta-method variance without −1", False),
+    ("Evaluation/Evaluator.cs", "Math.Sqrt(monteCarloVariance) / n", "Math.Sqrt(monteCarloVariance / n)", "evaluator's Monte Carlo SE divided by √n only", False),
+    ("Evaluation/Evaluator.cs", "Math.Sqrt(variance / n), reconstruction / n, kl / n", "Math.Sqrt(variance), reconstruction / n, kl / n", "test-ELBO standard error not divided by √n", False),
+    ("Evaluation/Evaluator.cs", "return total.Select(v => v / data.Count).ToArray();", "return total.Select(v => v / (data.Count - 1)).ToArray();", "KL per dimension averaged over N − 1", False),
+    ("Evaluation/Evaluator.cs", "logSumSquares = stack([logSumSquares, logWeights.mul(2).logsumexp(0)])", "logSumSquares = stack([logSumSquares, logWeights.logsumexp(0)])", "streamed Σw² uses Σw", False),
+]
+
+
+def run(command, cwd, log):
+    with open(log, "a") as out:
+        return subprocess.run(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT).returncode
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="run only mutants whose description contains this text")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
+    args = parser.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    work = tempfile.mkdtemp(prefix="vaelab-plant-")
+    print(f"copying the repository to {work} …", flush=True)
+    shutil.copytree(root, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git", "results*", "TestResults"))
+    log = os.path.join(work, "plant.log")
+    cli = ["dotnet", "build", "src/VaeLab.Cli", "-c", "Release", "-v", "q", "-nologo"]
+    check = ["dotnet", "src/VaeLab.Cli/bin/Release/net10.0/vaelab.dll", "check"]
+    if run(cli, work, log) != 0 or run(check, work, log) != 0:
+        sys.exit(f"the unmutated copy does not build or does not pass `vaelab check`; see {log}")
+    survivors, broken = [], []
+    mutants = [m for m in MUTANTS if not args.only or args.only in m[3]]
+    for index, (file, old, new, what, equivalent) in enumerate(mutants, 1):
+        path = os.path.join(work, "src/VaeLab", file)
+        source = open(path, encoding="utf-8").read()
+        if source.count(old) != 1:
+            sys.exit(f"mutant {index} ({what}): expected exactly one '{old}' in src/VaeLab/{file}, found {source.count(old)}: update the list")
+        open(path, "w", encoding="utf-8").write(source.replace(old, new))
+        started = time.time()
+        try:
+            if run(cli, work, log) != 0:
+                outcome, code = "does not compile", None
+            else:
+                with open(log, "a") as out:
+                    out.write(f"\n===== mutant {index}: {what}\n")
+                result = subprocess.run(check, cwd=work, capture_output=True, text=True)
+                open(log, "a").write(result.stdout + result.stderr)
+                code = result.returncode
+                failing = [line for line in result.stdout.splitlines() if "FAIL" in line]
+                outcome = f"exit {code}" + (f", {len(failing)} table lines FAIL" if failing else "")
+        finally:
+            open(path, "w", encoding="utf-8").write(source)
+        verdict = ("equivalent, passes as it should" if code == 0 else "EQUIVALENT BUT FAILED") if equivalent else \
+                  ("caught" if code == 1 else ("not compiled" if code is None else "SURVIVED"))
+        if equivalent and code not in (0, None): broken.append(what)
+        if not equivalent and code == 0: survivors.append(what)
+        print(f"{index:2d}. {verdict:32s} {what}  [{file}; {outcome}; {time.time() - started:.0f} s]", flush=True)
+    run(cli, work, log)
+    caught = sum(1 for m in mutants if not m[4]) - len(survivors)
+    print(f"\n{caught} of {sum(1 for m in mutants if not m[4])} wrong formulas caught by `vaelab check`; "
+          f"{sum(1 for m in mutants if m[4])} equivalent change(s); log: {log}")
+    if not args.keep and not survivors and not broken:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if survivors or broken else 0)
+
+
+if __name__ == "__main__":
+    main()
