@@ -14,7 +14,8 @@ import argparse, os, shutil, subprocess, sys, tempfile, time
 
 # (file under src/VaeLab, exact text, replacement, what it breaks, equivalent?)
 MUTANTS = [
-    ("Objectives/ImportanceWeightedBound.cs", "logWeights.logsumexp(0).sub(Math.Log(k))", "logWeights.logsumexp(0)", "IWAE_k without −log k", False),
+    ("Objectives/ImportanceWeightedBound.cs", "return logSum.sub(Math.Log(logWeights.shape[0]));", "return logSum.alias();", "IWAE_k without −log k", False),
+    ("Objectives/ImportanceWeightedBound.cs", "return logSum.sub(Math.Log(logWeights.shape[0]));", "return logSum.sub(Math.Log(logWeights.shape[0] + 1));", "IWAE_k with −log(k + 1)", False),
     ("Objectives/ImportanceWeightedBound.cs", "logLikelihood.add(logPrior).sub(logQ)", "logLikelihood.add(logPrior).add(logQ)", "importance weight × q instead of ÷ q", False),
     ("Objectives/ImportanceWeightedBound.cs", "logLikelihood.add(logPrior).sub(logQ)", "logLikelihood.sub(logQ)", "importance weight without the prior", False),
     ("Models/DiagonalGaussian.cs", "z.square().mul(-0.5).sub(HalfLog2Pi)", "z.square().mul(-0.45).sub(HalfLog2Pi)", "log-prior with a wrong coefficient", False),
@@ -34,8 +35,11 @@ MUTANTS = [
     ("Objectives/GaussianKl.cs", "mean.square().add(logVariance.exp())", "mean.square().add(logVariance.mul(0.5).exp())", "KL with σ for σ²", False),
     ("Objectives/Elbo.cs", ".view(samples, n).mean([0])", ".view(samples, n).sum([0])", "ELBO sums the samples instead of averaging", False),
     ("Objectives/Elbo.cs", "Tensor kl = klPerDimension.sum(1);", "Tensor kl = klPerDimension.mean([1]);", "KL averaged over latent dimensions", False),
+    ("Objectives/Elbo.cs", "Tensor z = VariationalAutoencoder.Reparameterize(mean, logVariance, generator);", "Tensor z = mean;", "ELBO estimated at z = μ (no sampling)", False),
     ("Objectives/ElboEstimate.cs", "ReconstructionLogLikelihoodNats - KlNats", "ReconstructionLogLikelihoodNats + KlNats", "ELBO = E log p + KL", False),
     ("Models/GaussianLikelihood.cs", "LogDensityPerDimension(x, mean, logSigma.mul(2))", "LogDensityPerDimension(x, mean, logSigma)", "likelihood: log σ passed as log σ²", False),
+    ("Models/GaussianLikelihood.cs", "GaussianVariance.DecoderOutput => Bound(decoderOutput.chunk(2, 1)[1]),", "GaussianVariance.DecoderOutput => Bound(decoderOutput.chunk(2, 1)[0]),", "decoder-output σ read from the mean half", False),
+    ("Models/GaussianLikelihood.cs", "Math.Log(fixedSigma), decoderOutput.dtype", "fixedSigma, decoderOutput.dtype", "fixed σ used as log σ", False),
     ("Models/BernoulliLikelihood.cs", "reduction: nn.Reduction.None).sum(1).neg()", "reduction: nn.Reduction.None).sum(1)", "Bernoulli log p with the wrong sign", False),
     ("Models/BernoulliLikelihood.cs", "binary_cross_entropy_with_logits(decoderOutput, x,", "binary_cross_entropy_with_logits(decoderOutput.mul(0.5), x,", "Bernoulli on half the logits", False),
     ("Models/MlpEncoder.cs", "return (parts[0].MoveToOuterDisposeScope(), parts[1].MoveToOuterDisposeScope());", "return (parts[1].MoveToOuterDisposeScope(), parts[0].MoveToOuterDisposeScope());", "encoder head halves swapped", False),

@@ -69,13 +69,31 @@ public static class CostTermsCheck
             parameter.copy_(randn(parameter.shape, ScalarType.Float64, generator: generator).mul(1.5));   // learned σ values spread over [0.001, 10]
         Likelihood likelihood = components.Apply(library);
         Tensor output = randn(new long[] { examples, dimensions * library.OutputsPerDimension }, ScalarType.Float64, generator: generator).mul(1.5);
-        Tensor mu = library.Mean(output);
-        Tensor sigma = library.LogSigma(output).exp().expand(examples, dimensions);
         string label = library.Description;
 
+        // μ and σ read from the raw numbers by the documented layout, not through the likelihood's own accessors: the
+        // decoder output is μ (then the raw log σ for DecoderOutput); a learned raw r gives log σ = min + (max − min)/(1 + e^(−r)).
+        double[] raw = library.parameters().SelectMany(p => p.data<double>().ToArray()).ToArray(), outputs = output.data<double>().ToArray();
+        int width = dimensions * library.OutputsPerDimension;
+        double Bounded(double r) => Math.Exp(GaussianLikelihood.MinLogSigma + (GaussianLikelihood.MaxLogSigma - GaussianLikelihood.MinLogSigma) / (1 + Math.Exp(-r)));
+        var ms = new double[examples * dimensions];
+        var ss = new double[examples * dimensions];
+        for (int n = 0; n < examples; n++)
+            for (int i = 0; i < dimensions; i++)
+            {
+                ms[n * dimensions + i] = outputs[n * width + i];
+                ss[n * dimensions + i] = variance switch
+                {
+                    GaussianVariance.Fixed => 0.7,
+                    GaussianVariance.LearnedShared => Bounded(raw[0]),
+                    GaussianVariance.LearnedPerDimension => Bounded(raw[i]),
+                    _ => Bounded(outputs[n * width + dimensions + i]),
+                };
+            }
+
         // −log p(x|z) against the notes' reproduction cost summed in a loop over doubles.
-        Tensor x = mu + randn(mu.shape, ScalarType.Float64, generator: generator).mul(sigma).mul(2);
-        double[] xs = x.contiguous().data<double>().ToArray(), ms = mu.contiguous().data<double>().ToArray(), ss = sigma.contiguous().data<double>().ToArray();
+        Tensor x = tensor(ms).view(examples, dimensions) + randn(new long[] { examples, dimensions }, ScalarType.Float64, generator: generator).mul(tensor(ss).view(examples, dimensions)).mul(2);
+        double[] xs = x.contiguous().data<double>().ToArray();
         var cost = new double[examples];
         for (int n = 0; n < examples; n++)
             for (int i = 0; i < dimensions; i++)
@@ -84,7 +102,7 @@ public static class CostTermsCheck
                 cost[n] += 0.5 * Math.Log(2 * Math.PI * s * s) + r * r / (2 * s * s);
             }
         yield return MaxRow($"{label}: −log p(x|z) = Σ ½ log(2πσ²) + (x − μ)²/(2σ²)", likelihood.LogProb(x, output).neg(), tensor(cost),
-            "Likelihood.LogProb against a C# loop over doubles with the likelihood's own σ");
+            "Likelihood.LogProb against a C# loop over doubles, μ and σ taken from the decoder output and raw parameters by the documented layout");
 
         // ∫ p(x|z) dx = 1 over R^2 by a tensor-product midpoint rule over μ ± 12σ in each dimension, per example.
         const int n1 = 400;
@@ -99,8 +117,8 @@ public static class CostTermsCheck
             }).ToArray();
             Tensor grid = stack(meshgrid(axes, indexing: "ij").Select(g => g.reshape(-1)).ToArray(), 1);
             double logCell = Enumerable.Range(0, dimensions).Sum(i => Math.Log(24.0 * ss[e * dimensions + i] / n1));
-            Tensor outputs = output[e].unsqueeze(0).expand(grid.shape[0], -1);
-            double logIntegral = likelihood.LogProb(grid, outputs).logsumexp(0).item<double>() + logCell;
+            Tensor repeated = output[e].unsqueeze(0).expand(grid.shape[0], -1);
+            double logIntegral = likelihood.LogProb(grid, repeated).logsumexp(0).item<double>() + logCell;
             if (Math.Abs(logIntegral) >= worst) { worst = Math.Abs(logIntegral); shown = Math.Exp(logIntegral); }
         }
         yield return new DerivationRow(Name, $"{label}: ∫ p(x|z) dx = 1 over R² (worst of {examples} decoder outputs)", shown, 1, worst, 1e-9,

@@ -37,6 +37,13 @@ public static class ImportanceWeightedBound
         Tensor flat = x.view(x.shape[0], -1);
         var (mean, logVariance) = model.Encode(x);
         Tensor logWeights = LogWeights(model, flat, mean, logVariance, k, generator);
-        return logWeights.logsumexp(0).sub(Math.Log(k)).MoveToOuterDisposeScope();
+        return FromLogWeights(logWeights).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>log (1/k) Σ_i w_i per example from log-weights [k, N], by a stable log-sum-exp: [N].</summary>
+    public static Tensor FromLogWeights(Tensor logWeights)
+    {
+        using Tensor logSum = logWeights.logsumexp(0);
+        return logSum.sub(Math.Log(logWeights.shape[0]));
     }
 }

@@ -32,7 +32,7 @@ public static class TrainingObjective
                 Tensor flat = x.view(x.shape[0], -1);
                 var (mean, logVariance) = model.Encode(x);
                 Tensor logWeights = ImportanceWeightedBound.LogWeights(model, flat, mean, logVariance, options.IwaeSamples, generator);
-                loss = logWeights.logsumexp(0).sub(Math.Log(options.IwaeSamples)).mean().neg();
+                loss = ImportanceWeightedBound.FromLogWeights(logWeights).mean().neg();
                 // Report the ELBO terms of the first sample (an unbiased single-sample ELBO) without a second decoder pass.
                 Tensor klPerDimension = GaussianKl.PerDimension(mean, logVariance).detach();
                 Tensor kl = klPerDimension.sum(1);
