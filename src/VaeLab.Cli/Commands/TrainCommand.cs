@@ -116,7 +116,7 @@ internal static class TrainCommand
     static void PrintEvaluation(VariationalAutoencoder model, Dataset test, int k, long seed)
     {
         ElboSummary elbo = Evaluator.TestElbo(model, test, seed);
-        var (active, _) = Evaluator.ActiveUnits(model, test);
+        var (active, _) = ActiveUnits.Count(model, test);
         var table = Tables.Create("test-set figure", "value");
         string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
         table.AddPlainRow("ELBO (nats)", $"{F(elbo.ElboNats)} ± {F(elbo.ElboStandardError)}");

@@ -104,6 +104,16 @@ public static class CostTermsCheck
         yield return MaxRow($"{label}: −log p(x|z) = Σ ½ log(2πσ²) + (x − μ)²/(2σ²)", likelihood.LogProb(x, output).neg(), tensor(cost),
             "Likelihood.LogProb against a C# loop over doubles, μ and σ taken from the decoder output and raw parameters by the documented layout");
 
+        // Likelihood.Sample draws from p(x|z): per example and dimension, mean μ and variance σ².
+        const int draws = 100_000;
+        Tensor sampled = likelihood.Sample(output.repeat(draws, 1), generator).view(draws, examples, dimensions);
+        Tensor mus = tensor(ms).view(examples, dimensions), variances = tensor(ss).view(examples, dimensions).square();
+        double meanScore = sampled.mean([0]).sub(mus).div(variances.div(draws).sqrt()).abs().max().item<double>();
+        double varianceScore = sampled.var(0).sub(variances).div(variances.mul(Math.Sqrt(2.0 / (draws - 1)))).abs().max().item<double>();
+        double score = Math.Max(meanScore, varianceScore);
+        yield return new DerivationRow(Name, $"{label}: Likelihood.Sample has mean μ and variance σ² (worst of {2 * examples * dimensions} standard scores)", meanScore, varianceScore, score, 4,
+            $"{draws:N0} draws per decoder output; difference in standard errors, tolerance 4", score <= 4);
+
         // ∫ p(x|z) dx = 1 over R^2 by a tensor-product midpoint rule over μ ± 12σ in each dimension, per example.
         const int n1 = 400;
         double worst = 0, shown = 0;
@@ -138,6 +148,12 @@ public static class CostTermsCheck
         yield return new DerivationRow(Name, "Bernoulli (logits): Σ over x ∈ {0, 1}⁴ of p(x|z) = 1", total, 1, Math.Abs(total - 1), 1e-12,
             "all 16 binary vectors; tolerance 1e-12", Math.Abs(total - 1) <= 1e-12);
         double[] l = logits.data<double>().ToArray(), xs = all.data<double>().ToArray();
+        const int draws = 100_000;
+        Tensor probability = tensor(l.Select(v => 1 / (1 + Math.Exp(-v))).ToArray());
+        Tensor frequencies = likelihood.Sample(logits.expand(draws, -1), generator).mean([0]);
+        double score = frequencies.sub(probability).div(probability.mul(probability.neg().add(1)).div(draws).sqrt()).abs().max().item<double>();
+        yield return new DerivationRow(Name, $"Bernoulli (logits): Likelihood.Sample gives 1 with frequency p = 1/(1 + e^(−logit)) (worst of {dimensions} standard scores)",
+            frequencies.mean().item<double>(), probability.mean().item<double>(), score, 4, $"{draws:N0} draws; difference in standard errors, tolerance 4", score <= 4);
         var reference = new double[all.shape[0]];
         for (int n = 0; n < reference.Length; n++)
             for (int i = 0; i < dimensions; i++)

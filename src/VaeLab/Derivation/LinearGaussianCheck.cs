@@ -58,6 +58,9 @@ public static class LinearGaussianCheck
         rows.Add(EstimateRow("Elbo.Estimate, one z per example (x repeated) = closed-form ELBO", vae, x, closedElbo, monteCarloSamples, 1, generator));
         rows.Add(EstimateRow("Elbo.Estimate(samples: 50) = closed-form ELBO", vae, x, closedElbo, monteCarloSamples / 50, 50, generator));
 
+        rows.Add(MaxRow("Reconstruct(x) = the likelihood's mean at z = μ(x): W μ(x) + b", vae.Reconstruct(x), qMean.matmul(model.Weight.t()).add(model.Bias), 1e-9,
+            "VariationalAutoencoder.Reconstruct against a dense matrix product with the encoder's μ"));
+        rows.Add(SampleRow(vae, model, monteCarloSamples * 5, generator));
         rows.AddRange(BayesRuleSteps(vae, x, logMarginal, posteriorMean, posteriorCovariance, klToPosterior, monteCarloSamples * 5, generator));
 
         // q = p(z|x): with orthogonal columns of W the posterior is diagonal, the encoder can output it, and the bound is tight.
@@ -95,6 +98,20 @@ public static class LinearGaussianCheck
         double rearranged = logPx - logLikelihood.mean().item<double>() + GaussianKl.ToStandardNormal(mean, logVariance).item<double>();
         yield return DerivationRow.Equal(Name, "KL(q ‖ p(z|x)) = log p(x) − E_q[log p(x|z)] + KL(q ‖ p(z)) (first example)", rearranged, truth, 4 * rearrangedSe,
             $"Woodbury log p(x), Monte Carlo E_q[log p(x|z)] over the drawn z, GaussianKl; against the dense-matrix KL; tolerance 4 standard errors ({rearrangedSe:G2})");
+    }
+
+    // VariationalAutoencoder.Sample decodes z ~ p(z) to the likelihood's mean Wz + b: mean b, variance (WWᵀ)_ii per pixel.
+    static DerivationRow SampleRow(VariationalAutoencoder vae, LinearGaussianModel model, int samples, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        Tensor drawn = vae.Sample(samples, generator);
+        Tensor variance = model.Weight.square().sum([1]);                                  // diag(WWᵀ)
+        Tensor meanZ = drawn.mean([0]).sub(model.Bias).div(variance.div(samples).sqrt()).abs();
+        Tensor varianceZ = drawn.var(0).sub(variance).div(variance.mul(Math.Sqrt(2.0 / (samples - 1)))).abs();
+        double worst = Math.Max(meanZ.max().item<double>(), varianceZ.max().item<double>());
+        return new DerivationRow(Name, $"Sample({samples:N0}) = E[x|z] for z ~ p(z): mean b and variance diag(WWᵀ) per pixel (worst of {2 * model.DataDimensions} standard scores)",
+            drawn.mean().item<double>(), model.Bias.mean().item<double>(), worst, 4.5,
+            "VariationalAutoencoder.Sample against the linear model's moments; difference in standard errors, tolerance 4.5 (784 pixels × 2 moments)", worst <= 4.5);
     }
 
     static DerivationRow MaxRow(string step, Tensor left, Tensor right, double tolerance, string method)

@@ -8,7 +8,7 @@ namespace VaeLab.Evaluation;
 
 /// <summary>
 /// Held-out evaluation of a trained VAE: test ELBO and its terms, importance-sampled log p(x) with its
-/// standard errors, KL per latent dimension and active units. Runs without gradients, in batches, with a
+/// standard errors, KL per latent dimension (active units: <see cref="ActiveUnits"/>). Runs without gradients, in batches, with a
 /// generator seeded from <c>seed</c> so the figures repeat.
 /// </summary>
 public static class Evaluator
@@ -100,33 +100,8 @@ public static class Evaluator
         return total.Select(v => v / data.Count).ToArray();
     }
 
-    /// <summary>
-    /// Active units (Burda et al. 2016): unit u is active when Cov_x(E_q[z_u]) = Var over the data of μ_u(x)
-    /// exceeds <paramref name="threshold"/> (0.01). Returns the count and every unit's variance.
-    /// </summary>
-    public static (int Active, double[] Variances) ActiveUnits(VariationalAutoencoder model, Dataset data, double threshold = 0.01, int batchSize = 500)
-    {
-        using var noGrad = no_grad();
-        model.eval();
-        int d = (int)model.LatentDimensions;
-        var sum = new double[d];
-        var sumSquares = new double[d];
-        foreach (var (start, end) in Batches(data, batchSize))
-        {
-            using var scope = NewDisposeScope();
-            Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
-            Tensor mean = model.Encode(x).Mean.to_type(ScalarType.Float64);
-            double[] s = mean.sum([0]).data<double>().ToArray();
-            double[] q = mean.square().sum([0]).data<double>().ToArray();
-            for (int j = 0; j < d; j++) { sum[j] += s[j]; sumSquares[j] += q[j]; }
-        }
-        int n = data.Count;
-        double[] variances = Enumerable.Range(0, d).Select(j => Math.Max(sumSquares[j] / n - Math.Pow(sum[j] / n, 2), 0) * n / Math.Max(n - 1, 1)).ToArray();
-        return (variances.Count(v => v > threshold), variances);
-    }
-
     // Consecutive [start, end) ranges of the data; the caller slices inside its own dispose scope.
-    static IEnumerable<(long Start, long End)> Batches(Dataset data, int batchSize)
+    internal static IEnumerable<(long Start, long End)> Batches(Dataset data, int batchSize)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
         for (long start = 0; start < data.Count; start += batchSize)

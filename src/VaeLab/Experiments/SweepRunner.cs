@@ -89,7 +89,7 @@ public static class SweepRunner
         LogLikelihoodEstimate? logLikelihood = config.ImportanceSamples > 0
             ? Evaluator.ImportanceSampledLogLikelihood(model, data.Test, config.ImportanceSamples, config.Seed)
             : null;
-        var (active, _) = Evaluator.ActiveUnits(model, data.Test);
+        var (active, _) = ActiveUnits.Count(model, data.Test);
         double[] klPerDimension = Evaluator.KlPerDimension(model, data.Test);
         store.SaveModel(config.Id, model);
         RuntimeInfo runtime = RuntimeInfo.Capture();

@@ -74,8 +74,8 @@ public sealed class VariationalAutoencoder : nn.Module
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var device = Encoder.parameters().FirstOrDefault()?.device ?? CPU;
-        Tensor z = randn(new long[] { count, LatentDimensions }, ScalarType.Float32, device, generator: generator);
+        var parameter = Encoder.parameters().FirstOrDefault();
+        Tensor z = randn(new long[] { count, LatentDimensions }, parameter?.dtype ?? ScalarType.Float32, parameter?.device ?? CPU, generator: generator);
         return Likelihood.Mean(Decode(z)).view(ExampleBatchShape(count)).MoveToOuterDisposeScope();
     }
 

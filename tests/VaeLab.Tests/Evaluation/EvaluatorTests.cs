@@ -71,7 +71,7 @@ public class EvaluatorTests
             double[] perDimension = Evaluator.KlPerDimension(model, data);
             Assert.Equal(6, perDimension.Length);
             Assert.Equal(Evaluator.TestElbo(model, data).KlNats, perDimension.Sum(), 4);
-            var (active, variances) = Evaluator.ActiveUnits(model, data);
+            var (active, variances) = ActiveUnits.Count(model, data);
             Assert.Equal(variances.Count(v => v > 0.01), active);
             Assert.InRange(active, 1, 6);
 
@@ -80,7 +80,7 @@ public class EvaluatorTests
             using (no_grad())
                 foreach (var (name, p) in fresh.Encoder.named_parameters())
                     if (name.Contains("weight")) p.zero_();
-            Assert.Equal(0, Evaluator.ActiveUnits(fresh, data).Active);
+            Assert.Equal(0, ActiveUnits.Count(fresh, data).Active);
         }
     }
 }
