@@ -36,6 +36,7 @@ MUTANTS = [
     ("Objectives/Elbo.cs", ".view(samples, n).mean([0])", ".view(samples, n).sum([0])", "ELBO sums the samples instead of averaging", False),
     ("Objectives/Elbo.cs", "Tensor kl = klPerDimension.sum(1);", "Tensor kl = klPerDimension.mean([1]);", "KL averaged over latent dimensions", False),
     ("Objectives/Elbo.cs", "Tensor z = VariationalAutoencoder.Reparameterize(mean, logVariance, generator);", "Tensor z = mean;", "ELBO estimated at z = μ (no sampling)", False),
+    ("Objectives/Elbo.cs", "if (samples == 1)", "if (samples != 1)", "ELBO with samples > 1 draws only one z", False),
     ("Objectives/ElboEstimate.cs", "ReconstructionLogLikelihoodNats - KlNats", "ReconstructionLogLikelihoodNats + KlNats", "ELBO = E log p + KL", False),
     ("Models/GaussianLikelihood.cs", "LogDensityPerDimension(x, mean, logSigma.mul(2))", "LogDensityPerDimension(x, mean, logSigma)", "likelihood: log σ passed as log σ²", False),
     ("Models/GaussianLikelihood.cs", "GaussianVariance.DecoderOutput => Bound(decoderOutput.chunk(2, 1)[1]),", "GaussianVariance.DecoderOutput => Bound(decoderOutput.chunk(2, 1)[0]),", "decoder-output σ read from the mean half", False),

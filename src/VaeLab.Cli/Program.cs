@@ -7,6 +7,7 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
+root.Subcommands.Add(SlurmCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -55,8 +55,15 @@ public static class LinearGaussianCheck
 
         // The library's Monte Carlo ELBO against the closed form (reconstruction from the model, KL by dense algebra).
         Tensor closedElbo = closedReconstruction - ReferenceGaussian.KlToStandardNormal(qMean, qLogVariance.exp());
-        rows.Add(EstimateRow("Elbo.Estimate, one z per example (x repeated) = closed-form ELBO", vae, x, closedElbo, monteCarloSamples, 1, generator));
-        rows.Add(EstimateRow("Elbo.Estimate(samples: 50) = closed-form ELBO", vae, x, closedElbo, monteCarloSamples / 50, 50, generator));
+        var (oneSample, oneVariance) = EstimateRow("Elbo.Estimate, one z per example (x repeated) = closed-form ELBO", vae, x, closedElbo, monteCarloSamples, 1, generator);
+        var (fiftySamples, fiftyVariance) = EstimateRow("Elbo.Estimate(samples: 50) = closed-form ELBO", vae, x, closedElbo, monteCarloSamples / 50, 50, generator);
+        rows.Add(oneSample);
+        rows.Add(fiftySamples);
+        // An average of 50 independent draws has 1/50 of one draw's variance; the sample variances' relative SE is √(2/(R − 1)) each.
+        double ratio = 50 * fiftyVariance / oneVariance;
+        double ratioSe = ratio * Math.Sqrt(2.0 / (monteCarloSamples / 50 - 1) / x.shape[0] + 2.0 / (monteCarloSamples - 1) / x.shape[0]);
+        rows.Add(DerivationRow.Equal(Name, "Elbo.Estimate(samples: 50) averages 50 independent draws: 50 × its variance = the one-draw variance", ratio, 1, 4 * ratioSe,
+            $"ratio of the pooled per-example variances of the two rows above, times 50; tolerance 4 standard errors ({ratioSe:G2})"));
 
         rows.Add(MaxRow("Reconstruct(x) = the likelihood's mean at z = μ(x): W μ(x) + b", vae.Reconstruct(x), qMean.matmul(model.Weight.t()).add(model.Bias), 1e-9,
             "VariationalAutoencoder.Reconstruct against a dense matrix product with the encoder's μ"));
@@ -123,14 +130,15 @@ public static class LinearGaussianCheck
 
     // Elbo.Estimate on x repeated `replicates` times, `samples` z per call: the mean over examples against the closed form,
     // with the standard error from the spread of the replicates of each example.
-    static DerivationRow EstimateRow(string step, VariationalAutoencoder vae, Tensor x, Tensor closedElbo, int replicates, int samples, Generator generator)
+    static (DerivationRow Row, double PooledVariance) EstimateRow(string step, VariationalAutoencoder vae, Tensor x, Tensor closedElbo, int replicates, int samples, Generator generator)
     {
         using var scope = NewDisposeScope();
         long n = x.shape[0];
         using ElboEstimate terms = Elbo.Estimate(vae, x.repeat(replicates, 1), generator, samples);
         Tensor values = terms.ElboNats().view(replicates, n);
-        double standardError = Math.Sqrt(values.var(0).sum().item<double>() / replicates) / n;
-        return DerivationRow.Equal(Name, step, values.mean().item<double>(), closedElbo.mean().item<double>(), 4 * standardError,
-            $"mean over {n} examples × {replicates:N0} calls of {samples} sample(s); closed form −(D/2) log 2πσ² − (‖x−Wm−b‖² + Σ s²‖W_j‖²)/2σ² minus the dense-matrix KL; tolerance 4 standard errors ({standardError:G2})");
+        double pooledVariance = values.var(0).mean().item<double>();
+        double standardError = Math.Sqrt(pooledVariance * n / replicates) / n;
+        return (DerivationRow.Equal(Name, step, values.mean().item<double>(), closedElbo.mean().item<double>(), 4 * standardError,
+            $"mean over {n} examples × {replicates:N0} calls of {samples} sample(s); closed form −(D/2) log 2πσ² − (‖x−Wm−b‖² + Σ s²‖W_j‖²)/2σ² minus the dense-matrix KL; tolerance 4 standard errors ({standardError:G2})"), pooledVariance);
     }
 }

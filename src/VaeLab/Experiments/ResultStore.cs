@@ -73,7 +73,7 @@ public sealed class ResultStore
     public IReadOnlyList<RunResult> Load() =>
         Directory.GetFiles(RunsFolder, "*.json").Order(StringComparer.Ordinal).Select(Read).ToArray();
 
-    /// <summary>Copies every row of <paramref name="other"/> that this store lacks; returns how many were added.</summary>
+    /// <summary>Copies every row of <paramref name="other"/> that this store lacks, with its saved model; returns how many rows were added.</summary>
     /// <exception cref="InvalidDataException">The same run id holds different results in the two stores.</exception>
     public int MergeFrom(ResultStore other)
     {
@@ -87,6 +87,9 @@ public sealed class ResultStore
                     throw new InvalidDataException($"Run {row.RunId} has different results in '{Folder}' and '{other.Folder}'.");
                 continue;
             }
+            // The trained model travels with its row (the report draws pictures from it); the row is the commit point.
+            if (File.Exists(other.ModelPath(row.RunId)) && !File.Exists(ModelPath(row.RunId)))
+                AtomicFile.Write(ModelPath(row.RunId), stream => { using var source = File.OpenRead(other.ModelPath(row.RunId)); source.CopyTo(stream); });
             Add(row);
             added++;
         }
