@@ -26,7 +26,7 @@ public class SlurmCommandTests
         Assert.True(command.Success, "docs/distributed-sweeps.md shows no `vaelab slurm …` command in a bash block");
         Match script = Regex.Match(docs, @"```bash\n(#!/usr/bin/env bash\n.*?)```", RegexOptions.Singleline);
         Assert.True(script.Success, "docs/distributed-sweeps.md shows no generated script");
-        var (code, output, error) = Run(RepositoryPaths.Root, command.Groups[1].Value.Split(' ')[2..]);
+        var (code, output, error) = Run(RepositoryPaths.Root, command.Groups[1].Value.Split(' ')[1..]);
         Assert.True(code == 0, error);
         Assert.Equal(output, script.Groups[1].Value);
     }
@@ -57,8 +57,8 @@ public class SlurmCommandTests
         File.WriteAllText(folder.File("two.json"), "{ \"latentSizes\": [3], \"betas\": [1], \"seeds\": [0], \"epochs\": 1, \"data\": \"Shapes\", \"trainExamples\": 200, \"testExamples\": 50, \"importanceSamples\": 0 }");
         var sweep = Run(folder.Path, "sweep", "--spec", "one.json", "--out", "results", "--threads", "1");
         Assert.True(sweep.Code == 0, sweep.Error);
-        Assert.Equal(0, Run(folder.Path, "slurm", "--spec", "one.json", "--out", "results").Code);
-        (code, _, error) = Run(folder.Path, "slurm", "--spec", "two.json", "--out", "results");
+        Assert.Equal(0, Run(folder.Path, "slurm", "--spec", "one.json", "--shards", "1", "--out", "results").Code);
+        (code, _, error) = Run(folder.Path, "slurm", "--spec", "two.json", "--shards", "1", "--out", "results");
         Assert.Equal(2, code);
         Assert.Contains("not in this sweep", error.Split('\n')[0]);
     }
