@@ -10,7 +10,7 @@ not the maths (they must pass); every other entry must make the check exit 1.
 
 Prints one line per mutant and a summary; exits 1 if any non-equivalent mutant survives or an equivalent one fails.
 """
-import argparse, os, shutil, subprocess, sys, tempfile, time
+import argparse, os, re, shutil, subprocess, sys, tempfile, time
 
 # (file under src/VaeLab, exact text, replacement, what it breaks, equivalent?)
 MUTANTS = [
@@ -60,7 +60,7 @@ def run(command, cwd, log):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", help="run only mutants whose description contains this text")
+    parser.add_argument("--only", help="run only mutants whose description matches this regular expression")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
     args = parser.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,7 +73,7 @@ def main():
     if run(cli, work, log) != 0 or run(check, work, log) != 0:
         sys.exit(f"the unmutated copy does not build or does not pass `vaelab check`; see {log}")
     survivors, broken = [], []
-    mutants = [m for m in MUTANTS if not args.only or args.only in m[3]]
+    mutants = [m for m in MUTANTS if not args.only or re.search(args.only, m[3])]
     for index, (file, old, new, what, equivalent) in enumerate(mutants, 1):
         path = os.path.join(work, "src/VaeLab", file)
         source = open(path, encoding="utf-8").read()

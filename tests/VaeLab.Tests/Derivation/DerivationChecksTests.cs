@@ -112,14 +112,13 @@ public class DerivationChecksTests
 public class DerivationSuiteTests
 {
     [Fact]
-    public void TheSuiteRunsEveryCheckOnTheLibraryAndAllPassWellUnderAMinute()
+    public void TheSuiteRunsEveryCheckOnTheLibraryAndAllPass()
     {
         var names = new List<string>();
         DerivationReport report = DerivationSuite.Run(progress: new Collect(names));
         Assert.True(report.AllPass, string.Join("\n", report.Failures.Select(f => $"{f.Check}: {f.Step}: {f.Left} vs {f.Right}, |diff| {f.Difference} > {f.Tolerance}")));
         Assert.Equal(5, report.Rows.Select(r => r.Check).Distinct().Count());
         Assert.Equal(5, names.Count);
-        Assert.True(report.Duration < TimeSpan.FromMinutes(1), $"took {report.Duration}");
     }
 
     sealed class Collect(List<string> names) : IProgress<string>
