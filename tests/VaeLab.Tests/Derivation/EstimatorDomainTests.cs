@@ -46,5 +46,8 @@ public class EstimatorDomainTests
         Assert.Equal(0, single.MonteCarloStandardError);
         Assert.True(double.IsFinite(Evaluator.TestElbo(vae, data, batchSize: 1).ElboNats));
         Assert.InRange(new GaussianLikelihood(GaussianVariance.Fixed, 6, sigma: 10).LogProb(x, x).sum().item<double>(), -1e9, 0);
+        Assert.Equal(0.001, Math.Exp(new GaussianLikelihood(GaussianVariance.Fixed, 6, sigma: 1e-3).LogSigma(x).item<double>()), 12);
+        Assert.Equal(1, new GaussianLikelihood(GaussianVariance.LearnedPerDimension, 1).Dimensions);
+        Assert.Equal(6, vae.InputDimensions);
     }
 }
