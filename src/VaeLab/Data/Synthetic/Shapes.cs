@@ -6,7 +6,7 @@ namespace VaeLab.Data.Synthetic;
 /// Binary images of a single shape generated from known factors, in the spirit of dSprites (Matthey et
 /// al. 2017): shape (square, ellipse, triangle), scale, rotation and the x/y position of its centre. The
 /// factors come back beside the images, so a trained latent can be compared with the truth. Factors are
-/// drawn uniformly and continuously. Note the symmetries: a square repeats every 90°, a triangle every
+/// drawn uniformly and continuously (<see cref="ShapesGrid"/> is the discrete grid the disentanglement scores need). Note the symmetries: a square repeats every 90°, a triangle every
 /// 120°, the ellipse every 180°, so rotation is only identifiable modulo those.
 /// </summary>
 public static class Shapes
@@ -38,6 +38,20 @@ public static class Shapes
         Tensor x = rand(n, dtype: ScalarType.Float64, generator: generator) * (1 - 2 * margin) + margin;
         Tensor y = rand(n, dtype: ScalarType.Float64, generator: generator) * (1 - 2 * margin) + margin;
 
+        Tensor images = Render(shape, scale, rotation, x, y, size);
+        Tensor factors = stack(new[] { shape.to_type(ScalarType.Float64), scale, rotation, x, y }, 1).to_type(ScalarType.Float32);
+        return new Dataset("shapes", $"Shapes.Generate(count: {count}, seed: {seed}, size: {size})",
+            images.MoveToOuterDisposeScope(), shape.MoveToOuterDisposeScope(), factors.MoveToOuterDisposeScope(), FactorNames);
+    }
+
+    /// <summary>
+    /// Draws one shape per row of the factor tensors (each [N]: shape index int64; scale, rotation in radians, centre x and y
+    /// in [0, 1] as float64) on a <paramref name="size"/>×<paramref name="size"/> frame: a pixel is on when its centre lies
+    /// inside the shape. Returns float32 0/1 images [N, 1, size, size]. The one rasteriser of the continuous and grid modes.
+    /// </summary>
+    public static Tensor Render(Tensor shape, Tensor scale, Tensor rotation, Tensor x, Tensor y, int size)
+    {
+        using var scope = NewDisposeScope();
         // Pixel centres in [0, 1], then each pixel in the shape's own frame: u = R(−θ)(p − c) / scale.
         Tensor grid = (arange(size, dtype: ScalarType.Float64) + 0.5) / size;
         Tensor px = grid.view(1, 1, size), py = grid.view(1, size, 1);
@@ -54,9 +68,6 @@ public static class Shapes
         Tensor kind = shape.view(-1, 1, 1);
         Tensor inside = where(kind == 0, square, where(kind == 1, ellipse, triangle));
 
-        Tensor images = inside.to_type(ScalarType.Float32).unsqueeze(1);
-        Tensor factors = stack(new[] { shape.to_type(ScalarType.Float64), scale, rotation, x, y }, 1).to_type(ScalarType.Float32);
-        return new Dataset("shapes", $"Shapes.Generate(count: {count}, seed: {seed}, size: {size})",
-            images.MoveToOuterDisposeScope(), shape.MoveToOuterDisposeScope(), factors.MoveToOuterDisposeScope(), FactorNames);
+        return inside.to_type(ScalarType.Float32).unsqueeze(1).MoveToOuterDisposeScope();
     }
 }
