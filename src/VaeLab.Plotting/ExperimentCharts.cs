@@ -1,5 +1,6 @@
 using System.Globalization;
 using Plotly.NET;
+using VaeLab.Evaluation.Disentanglement;
 using VaeLab.Experiments;
 using Chart = Plotly.NET.CSharp.Chart;
 using Plotly.NET.CSharp;
@@ -92,12 +93,54 @@ public static class ExperimentCharts
             .WithSize(900, Math.Max(300, 40 * rows.Length + 150));
     }
 
-    /// <summary>|correlation| between latent means and known factors, latent dimensions × factors.</summary>
-    public static GenericChart FactorCorrelation(double[][] correlation, IReadOnlyList<string> factorNames)
+    /// <summary>
+    /// One disentanglement score (MIG, FactorVAE or β-VAE) of the runs that have one: against β with a line per latent size
+    /// when the sweep has several β, else against latent size; mean over seeds, dotted ± one standard error across seeds.
+    /// </summary>
+    public static GenericChart DisentanglementScore(IEnumerable<RunResult> runs, string name, Func<DisentanglementScores, double> score)
     {
-        string[] rows = Enumerable.Range(1, correlation.Length).Select(j => $"z{j}").ToArray();
-        return Chart.Heatmap<double, string, string, string>(correlation, X: factorNames.ToArray(), Y: rows, Name: "|corr|", ColorScale: StyleParam.Colorscale.Viridis)
-            .WithTitle("|correlation| of each latent mean with each true factor (one bright cell per column = disentangled)")
-            .WithSize(800, Math.Max(300, 30 * correlation.Length + 150));
+        RunResult[] rows = runs.Where(r => r.Disentanglement is not null).ToArray();
+        bool byBeta = rows.Select(r => r.Config.Beta).Distinct().Count() > 1;
+        var traces = new List<GenericChart>();
+        foreach (var line in rows.GroupBy(r => byBeta ? r.Config.LatentDimensions : 0).OrderBy(g => g.Key))
+        {
+            var points = line.GroupBy(r => byBeta ? r.Config.Beta : r.Config.LatentDimensions).OrderBy(g => g.Key).ToArray();
+            double[] x = points.Select(g => g.Key).ToArray();
+            double[] mean = points.Select(g => g.Average(r => score(r.Disentanglement!))).ToArray();
+            double[] error = points.Select(g => g.Count() > 1
+                ? Math.Sqrt(g.Sum(r => Math.Pow(score(r.Disentanglement!) - g.Average(q => score(q.Disentanglement!)), 2)) / (g.Count() - 1) / g.Count())
+                : 0).ToArray();
+            string label = byBeta ? $"latent {line.Key}" : name;
+            traces.Add(Chart.Line<double, double, string>(x, mean, Name: label, ShowMarkers: true));
+            if (error.Any(e => e > 0))
+            {
+                traces.Add(Chart.Line<double, double, string>(x, mean.Zip(error, (m, e) => m + e).ToArray(), Name: $"{label} ± 1 SE", LineDash: StyleParam.DrawingStyle.Dot, ShowLegend: false));
+                traces.Add(Chart.Line<double, double, string>(x, mean.Zip(error, (m, e) => m - e).ToArray(), Name: $"{label} ± 1 SE", LineDash: StyleParam.DrawingStyle.Dot, ShowLegend: false));
+            }
+        }
+        GenericChart chart = Chart.Combine(traces).WithTitle($"{name} against {(byBeta ? "β" : "latent size")} (mean over seeds; dotted: ± 1 SE)")
+            .WithYAxisStyle<double, double, string>(TitleText: name)
+            .WithSize(800, 450);
+        return byBeta
+            ? chart.WithXAxisStyle<double, double, string>(TitleText: "β", AxisType: StyleParam.AxisType.Log)
+            : chart.WithXAxisStyle<double, double, string>(TitleText: "latent dimensions");
+    }
+
+    /// <summary>
+    /// I(latent; factor) / H(factor) as a heatmap, latents × factors, rows in <paramref name="order"/> (e.g. by the factor
+    /// each latent captures): one bright cell per column and row is a disentangled code.
+    /// </summary>
+    public static GenericChart MutualInformation(DisentanglementScores scores, IReadOnlyList<int>? order = null, string? title = null)
+    {
+        double[][] normalised = scores.NormalisedMutualInformation();
+        int[] rows = (order ?? Enumerable.Range(0, normalised.Length).ToArray()).ToArray();
+        // Heatmaps draw their first row at the bottom: reverse so the first latent of the order is on top.
+        double[][] z = rows.Reverse().Select(j => normalised[j]).ToArray();
+        string[] labels = rows.Reverse().Select(j => $"z{j + 1}").ToArray();
+        return Chart.Heatmap<double, string, string, string>(z, X: scores.FactorNames.ToArray(), Y: labels, Name: "I(z; factor) / H(factor)",
+                ColorScale: StyleParam.Colorscale.Viridis)
+            .WithTitle(title ?? string.Create(CultureInfo.InvariantCulture,
+                $"normalised mutual information I(z_j; factor) / H(factor): MIG {scores.Mig:F3}, FactorVAE {scores.FactorVaeScore:F3}, β-VAE {scores.BetaVaeScore:F3}"))
+            .WithSize(800, Math.Max(300, 30 * rows.Length + 150));
     }
 }

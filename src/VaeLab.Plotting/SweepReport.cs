@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using VaeLab.Derivation;
 using VaeLab.Evaluation;
+using VaeLab.Evaluation.Disentanglement;
 using VaeLab.Experiments;
 using VaeLab.Runtime;
 
@@ -43,6 +44,8 @@ public static class SweepReport
                 .Heading("Latent size").Chart(ExperimentCharts.ElboVersusLatentSize(runs))
                 .Heading("Where the KL goes").Chart(ExperimentCharts.KlPerDimension(runs));
         }
+        if (runs.Any(r => r.Disentanglement is not null))
+            AddDisentanglement(page, runs, store, test);
         if (store is not null && test is not null && runs.Count > 0)
             AddPictures(page, runs, store, test, classNames);
         if (derivation is not null)
@@ -54,6 +57,28 @@ public static class SweepReport
                     .Chart(DerivationCharts.Posterior(figures.Posterior));
         }
         return page;
+    }
+
+    static void AddDisentanglement(HtmlPage page, IReadOnlyList<RunResult> runs, ResultStore? store, VaeLab.Data.Dataset? test)
+    {
+        page.Heading("Disentanglement")
+            .Paragraph("MIG (Chen et al. 2018), the FactorVAE score (Kim and Mnih 2018) and the β-VAE score (Higgins et al. 2017) of the " +
+                "encoder means on the shapes factor grid, computed as disentanglement_lib does (Locatello et al. 2019). All three are in [0, 1]; " +
+                "chance for the two classifier scores is about 1 / 5 factors.")
+            .Chart(ExperimentCharts.DisentanglementScore(runs, "MIG", s => s.Mig))
+            .Chart(ExperimentCharts.DisentanglementScore(runs, "FactorVAE score", s => s.FactorVaeScore))
+            .Chart(ExperimentCharts.DisentanglementScore(runs, "β-VAE score", s => s.BetaVaeScore));
+        RunResult best = runs.Where(r => r.Disentanglement is not null).MaxBy(r => r.Disentanglement!.Mig)!;
+        DisentanglementScores scores = best.Disentanglement!;
+        var order = scores.LatentsByFactor();
+        page.Heading(string.Create(CultureInfo.InvariantCulture, $"Which latent captures which factor: the run of highest MIG ({best.RunId}, latent {best.Config.LatentDimensions}, β {best.Config.Beta:G4})"))
+            .Chart(ExperimentCharts.MutualInformation(scores, order.Select(o => o.Latent).ToArray()));
+        if (store is null || test is null) return;
+        using VaeLab.Models.VariationalAutoencoder? model = store.LoadModel(best);
+        if (model is null) return;
+        var rows = order.Take(10).ToArray();
+        string caption = "traversals sorted by factor: " + string.Join(", ", rows.Select(o => $"z{o.Latent + 1} ({o.Factor ?? "none"})"));
+        page.Chart(ImageCharts.Mosaic(LatentFigures.Traversals(model, test, rows.Select(o => o.Latent).ToArray(), 9, caption)));
     }
 
     static void AddPictures(HtmlPage page, IReadOnlyList<RunResult> runs, ResultStore store, VaeLab.Data.Dataset test, IReadOnlyList<string>? classNames)
@@ -82,20 +107,28 @@ public static class SweepReport
     static string Table(IReadOnlyList<RunResult> runs)
     {
         var html = new StringBuilder("<table><thead><tr>");
-        foreach (string column in new[] { "run", "latent", "β", "seed", "epochs", "test ELBO", "E_q[log p(x|z)]", "KL (rate)", "log p(x)", "active units", "wall s" })
+        bool scores = runs.Any(r => r.Disentanglement is not null);
+        string[] columns = ["run", "latent", "β", "seed", "epochs", "test ELBO", "E_q[log p(x|z)]", "KL (rate)", "log p(x)", "active units", "wall s"];
+        if (scores) columns = [.. columns[..^1], "MIG", "FactorVAE", "β-VAE", "wall s"];
+        foreach (string column in columns)
             html.Append("<th>").Append(WebUtility.HtmlEncode(column)).Append("</th>");
         html.Append("</tr></thead><tbody>");
         string F(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";
+        string F3(double? v) => v is double value ? value.ToString("F3", CultureInfo.InvariantCulture) : "–";
         foreach (RunResult r in runs.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed))
         {
             html.Append("<tr><td>").Append(WebUtility.HtmlEncode(r.RunId)).Append("</td>");
-            foreach (string cell in new[]
-                     {
+            string[] disentanglement = scores ? [F3(r.Disentanglement?.Mig), F3(r.Disentanglement?.FactorVaeScore), F3(r.Disentanglement?.BetaVaeScore)] : [];
+            string[] cells =
+                     [
                          r.Config.LatentDimensions.ToString(CultureInfo.InvariantCulture), r.Config.Beta.ToString("G4", CultureInfo.InvariantCulture),
                          r.Config.Seed.ToString(CultureInfo.InvariantCulture), r.Config.Epochs.ToString(CultureInfo.InvariantCulture),
                          $"{F(r.TestElboNats)} ± {F(r.TestElboStandardError)}", F(r.ReconstructionLogLikelihoodNats), F(r.KlNats), F(r.LogLikelihoodNats),
-                         $"{r.ActiveUnits} / {r.Config.LatentDimensions}", r.WallSeconds.ToString("F1", CultureInfo.InvariantCulture),
-                     })
+                         $"{r.ActiveUnits} / {r.Config.LatentDimensions}",
+                         .. disentanglement,
+                         r.WallSeconds.ToString("F1", CultureInfo.InvariantCulture),
+                     ];
+            foreach (string cell in cells)
                 html.Append("<td class=\"n\">").Append(WebUtility.HtmlEncode(cell)).Append("</td>");
             html.Append("</tr>");
         }

@@ -16,7 +16,7 @@ internal static class SweepCommand
         var beta = new Option<double[]>("--beta") { Description = "β values.", DefaultValueFactory = _ => [1.0], AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<long[]>("--seeds") { Description = "Seeds.", DefaultValueFactory = _ => [0], AllowMultipleArgumentsPerToken = true };
         var epochs = new Option<int>("--epochs") { Description = "Epochs per run.", DefaultValueFactory = _ => 5 };
-        var data = new Option<SweepData>("--data") { Description = "FashionMnist (resolved as usual) or Shapes (synthetic).", DefaultValueFactory = _ => SweepData.FashionMnist };
+        var data = new Option<SweepData>("--data") { Description = "FashionMnist (resolved as usual) or Shapes (the synthetic factor grid; adds MIG, FactorVAE and β-VAE scores).", DefaultValueFactory = _ => SweepData.FashionMnist };
         var trainExamples = new Option<int?>("--train-examples") { Description = "Use only the first N training examples." };
         var testExamples = new Option<int?>("--test-examples") { Description = "Evaluate on only the first N test examples." };
         var importance = new Option<int>("--importance-samples") { Description = "k for log p(x) per run (0 = skip).", DefaultValueFactory = _ => 100 };
@@ -40,7 +40,7 @@ internal static class SweepCommand
             var rows = SweepDisplay.Run((lines, detail) => SweepRunner.Run(sweep, store, index, count, lines, cancellation, detail));
             foreach (RunResult row in rows.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed))
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{row.RunId}: test ELBO {row.TestElboNats:F2} nats, KL {row.KlNats:F2}, log p(x) {row.LogLikelihoodNats:F2}, active units {row.ActiveUnits}"));
+                    $"{row.RunId}: test ELBO {row.TestElboNats:F2} nats, KL {row.KlNats:F2}, log p(x) {row.LogLikelihoodNats:F2}, active units {row.ActiveUnits}{Scores(row)}"));
             string csv = Path.Combine(store.Folder, "results.csv");
             ResultsTable.WriteCsv(ResultsTable.ToDataFrame(store.Load()), csv);
             Console.WriteLine($"table of all {store.Load().Count} finished run(s): {csv}");
@@ -48,6 +48,10 @@ internal static class SweepCommand
         });
         return command;
     }
+
+    static string Scores(RunResult row) => row.Disentanglement is { } d
+        ? string.Create(CultureInfo.InvariantCulture, $", MIG {d.Mig:F3}, FactorVAE {d.FactorVaeScore:F3}, β-VAE {d.BetaVaeScore:F3}")
+        : "";
 
     /// <summary>Parses "i/n".</summary>
     /// <exception cref="ArgumentException">Not of the form i/n with 0 ≤ i &lt; n.</exception>

@@ -40,18 +40,29 @@ public static class LatentFigures
     }
 
     /// <summary>One row per latent dimension (the first <paramref name="dimensions"/>): that coordinate swept over [−3, 3], the others at μ of the first example.</summary>
-    public static ImageMosaic Traversals(VariationalAutoencoder model, Dataset data, int dimensions = 10, int steps = 9)
+    public static ImageMosaic Traversals(VariationalAutoencoder model, Dataset data, int dimensions = 10, int steps = 9) =>
+        Traversals(model, data, Enumerable.Range(0, (int)Math.Min(dimensions, model.LatentDimensions)).ToArray(), steps,
+            "latent traversals: row j sweeps z_j from −3 to 3, the rest held at μ(x)");
+
+    /// <summary>
+    /// One row per latent in <paramref name="latents"/>, in that order (e.g. sorted by the factor each captures): the
+    /// coordinate swept over [−3, 3], the others at μ of the first example.
+    /// </summary>
+    /// <exception cref="ArgumentException">No latents, or one outside the model's latent size.</exception>
+    public static ImageMosaic Traversals(VariationalAutoencoder model, Dataset data, IReadOnlyList<int> latents, int steps, string caption)
     {
+        ArgumentNullException.ThrowIfNull(latents);
+        if (latents.Count == 0 || latents.Any(j => j < 0 || j >= model.LatentDimensions))
+            throw new ArgumentException($"Traversals need latents in 0 … {model.LatentDimensions - 1}; got [{string.Join(", ", latents)}].", nameof(latents));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var (h, w) = Size(model);
-        int d = (int)Math.Min(dimensions, model.LatentDimensions);
         Tensor anchor = model.Encode(data.Examples.slice(0, 0, 1, 1)).Mean;         // [1, latent]
-        Tensor values = linspace(-3, 3, steps);
-        Tensor z = anchor.repeat(d * steps, 1);
-        for (int j = 0; j < d; j++) z.slice(0, j * steps, (j + 1) * steps, 1)[.., j] = values;
+        Tensor values = linspace(-3, 3, steps, dtype: anchor.dtype);
+        Tensor z = anchor.repeat(latents.Count * steps, 1);
+        for (int row = 0; row < latents.Count; row++) z.slice(0, row * steps, (row + 1) * steps, 1)[.., latents[row]] = values;
         Tensor images = model.Likelihood.Mean(model.Decode(z));
-        return ImageMosaic.Tile(Rows(images, h * w).ToArray(), h, w, d, steps, "latent traversals: row j sweeps z_j from −3 to 3, the rest held at μ(x)");
+        return ImageMosaic.Tile(Rows(images, h * w).ToArray(), h, w, latents.Count, steps, caption);
     }
 
     /// <summary>Straight lines in latent space between the means of pairs of examples, decoded.</summary>

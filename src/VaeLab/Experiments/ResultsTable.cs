@@ -7,7 +7,8 @@ namespace VaeLab.Experiments;
 
 /// <summary>
 /// A sweep's results as a Microsoft.Data.Analysis <see cref="DataFrame"/> (one row per run, explicit column
-/// types) for grouping and display in notebooks, and as CSV written with the invariant culture in UTF-8.
+/// types) for grouping and display in notebooks, and as CSV written with the invariant culture in UTF-8. The
+/// disentanglement scores (mig, factorvae_score, betavae_score) are NaN for runs on data without a factor grid.
 /// </summary>
 public static class ResultsTable
 {
@@ -16,7 +17,7 @@ public static class ResultsTable
     [
         "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture",
         "test_elbo_nats", "test_elbo_se", "reconstruction_loglik_nats", "kl_nats", "distortion_nats",
-        "log_px_nats", "log_px_se", "active_units", "wall_seconds",
+        "log_px_nats", "log_px_se", "active_units", "mig", "factorvae_score", "betavae_score", "wall_seconds",
     ];
 
     /// <summary>The runs as a DataFrame, ordered by latent size, β and seed.</summary>
@@ -40,13 +41,17 @@ public static class ResultsTable
             Double("log_px_nats", r => r.LogLikelihoodNats),
             Double("log_px_se", r => r.LogLikelihoodStandardError),
             new Int32DataFrameColumn("active_units", rows.Select(r => r.ActiveUnits)),
+            Double("mig", r => r.Disentanglement?.Mig ?? double.NaN),
+            Double("factorvae_score", r => r.Disentanglement?.FactorVaeScore ?? double.NaN),
+            Double("betavae_score", r => r.Disentanglement?.BetaVaeScore ?? double.NaN),
             Double("wall_seconds", r => r.WallSeconds));
     }
 
     /// <summary>The column types of <see cref="ToDataFrame"/>, for reading the CSV back with <c>DataFrame.LoadCsv</c>.</summary>
     public static Type[] ColumnTypes { get; } =
         [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string),
-         typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(int), typeof(double)];
+         typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(int),
+         typeof(double), typeof(double), typeof(double), typeof(double)];
 
     /// <summary>Writes the frame as CSV (invariant culture, UTF-8, header line) atomically.</summary>
     public static void WriteCsv(DataFrame frame, string path) =>

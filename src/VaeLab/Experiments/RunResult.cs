@@ -38,4 +38,11 @@ public sealed record RunResult(
     double WallSeconds,
     string DataDescription,
     string Versions,
-    DateTime FinishedUtc);
+    DateTime FinishedUtc)
+{
+    /// <summary>
+    /// MIG, the FactorVAE and β-VAE scores and the latent × factor mutual information, for runs on data with a factor grid
+    /// (<see cref="SweepData.Shapes"/>); null otherwise.
+    /// </summary>
+    public VaeLab.Evaluation.Disentanglement.DisentanglementScores? Disentanglement { get; init; }
+}

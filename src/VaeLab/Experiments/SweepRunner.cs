@@ -3,6 +3,7 @@ using System.Reflection;
 using VaeLab.Data;
 using VaeLab.Data.Synthetic;
 using VaeLab.Evaluation;
+using VaeLab.Evaluation.Disentanglement;
 using VaeLab.Models;
 using VaeLab.Runtime;
 using VaeLab.Training;
@@ -19,8 +20,11 @@ namespace VaeLab.Experiments;
 /// </summary>
 public static class SweepRunner
 {
-    /// <summary>Seed of the synthetic shapes data (fixed, so every run of a sweep sees the same data).</summary>
+    /// <summary>Seed of the shapes grid's train/test split (fixed, so every run of a sweep sees the same data).</summary>
     public const long ShapesDataSeed = 20_251_125;
+
+    /// <summary>Grid points a shapes sweep holds out for its test metrics unless the spec says otherwise.</summary>
+    public const int ShapesTestPoints = 1000;
 
     /// <summary>The configurations of shard <paramref name="shardIndex"/> of <paramref name="shardCount"/>: every n-th, starting at i.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Not 0 ≤ i &lt; n.</exception>
@@ -91,6 +95,13 @@ public static class SweepRunner
             : null;
         var (active, _) = ActiveUnits.Count(model, data.Test);
         double[] klPerDimension = Evaluator.KlPerDimension(model, data.Test);
+        DisentanglementScores? disentanglement = null;
+        if (config.Data == SweepData.Shapes)
+        {
+            disentanglement = DisentanglementScores.Compute(model, new DisentanglementOptions(Seed: config.Seed));
+            progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"  disentanglement: MIG {disentanglement.Mig:F3}, FactorVAE {disentanglement.FactorVaeScore:F3}, β-VAE {disentanglement.BetaVaeScore:F3}"));
+        }
         store.SaveModel(config.Id, model);
         RuntimeInfo runtime = RuntimeInfo.Capture();
         string vaelab = typeof(SweepRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
@@ -98,16 +109,19 @@ public static class SweepRunner
             elbo.DistortionNats, logLikelihood?.LogLikelihoodNats ?? double.NaN, logLikelihood?.MonteCarloStandardError ?? double.NaN,
             active, klPerDimension, history.Select(h => h.TrainElboNats).ToArray(), history.Select(h => h.ValidationElboNats).ToArray(),
             earlierSeconds + clock.Elapsed.TotalSeconds, data.Description,
-            $"VaeLab {vaelab}, TorchSharp {runtime.TorchSharpVersion}, libtorch {runtime.LibTorchVersion}, {runtime.Threads} threads", DateTime.UtcNow);
+            $"VaeLab {vaelab}, TorchSharp {runtime.TorchSharpVersion}, libtorch {runtime.LibTorchVersion}, {runtime.Threads} threads", DateTime.UtcNow)
+        {
+            Disentanglement = disentanglement,
+        };
     }
 
     /// <summary>The data a sweep trains and tests on, cut to its example limits.</summary>
     public static DataChoice LoadData(SweepSpec spec)
     {
-        DataChoice full = spec.Data == SweepData.Shapes
-            ? new DataChoice(Shapes.Generate(spec.TrainExamples ?? 6000, ShapesDataSeed), Shapes.Generate(spec.TestExamples ?? 1000, ShapesDataSeed + 1),
-                $"synthetic shapes (Shapes.Generate, seed {ShapesDataSeed})")
-            : FashionMnist.Load(spec.DataDirectory);
+        // The shapes grid holds out its test points itself and takes the example limits as its split sizes.
+        if (spec.Data == SweepData.Shapes)
+            return ShapesGrid.Split(spec.TestExamples ?? ShapesTestPoints, ShapesDataSeed, spec.TrainExamples);
+        DataChoice full = FashionMnist.Load(spec.DataDirectory);
         if (spec.TrainExamples is null && spec.TestExamples is null) return full;
         using (full)
         {

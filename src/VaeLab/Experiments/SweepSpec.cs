@@ -12,7 +12,10 @@ public enum SweepData
     /// <summary>Fashion-MNIST as <see cref="FashionMnist.Load"/> resolves it (the full set if installed, else the embedded 10,000).</summary>
     FashionMnist,
 
-    /// <summary>Synthetic 28×28 <see cref="Data.Synthetic.Shapes"/> images, generated from the run's data seed: fast, for tests and teaching.</summary>
+    /// <summary>
+    /// The synthetic 28×28 <see cref="Data.Synthetic.ShapesGrid"/>: 30,420 images of known factors, 1,000 held out for testing
+    /// (trainExamples / testExamples set the split's sizes). Each run also gets MIG, the FactorVAE and β-VAE scores.
+    /// </summary>
     Shapes,
 }
 

@@ -1,15 +1,46 @@
 using System.Globalization;
+using VaeLab.Evaluation.Disentanglement;
 using VaeLab.Experiments;
 
 namespace VaeLab.Tests.Experiments;
 
 public class ResultsTableTests
 {
-    static RunResult Row(int latent, double beta, double elbo)
+    static RunResult Row(int latent, double beta, double elbo, double? mig = null)
     {
         RunConfig config = new SweepSpec([latent], [beta], [0], Data: SweepData.Shapes).Configurations()[0];
         return new RunResult(config.Id, config, elbo, 0.5, elbo - 3, 3, 3 - elbo, elbo + 1.25, 0.01, latent, new double[latent], [elbo - 10], [elbo],
-            12.5, "test data", "versions", new DateTime(2026, 11, 25, 0, 0, 0, DateTimeKind.Utc));
+            12.5, "test data", "versions", new DateTime(2026, 11, 25, 0, 0, 0, DateTimeKind.Utc))
+        {
+            Disentanglement = mig is double value
+                ? new DisentanglementScores(value, 0.75, 0.875, ["a", "b"], [[0.5, 0.25], [0, 1]], [1, 2], 2, new DisentanglementOptions(Seed: 3))
+                : null,
+        };
+    }
+
+    [Fact]
+    public void DisentanglementScoresAreColumnsAndTravelThroughTheStore()
+    {
+        var frame = ResultsTable.ToDataFrame([Row(10, 4, -250.25, mig: 0.125), Row(2, 1, -260.5)]);
+        Assert.True(double.IsNaN((double)frame["mig"][0]!), "a run without a factor grid has no MIG");
+        Assert.Equal(0.125, (double)frame["mig"][1]!);
+        Assert.Equal(0.75, (double)frame["factorvae_score"][1]!);
+        Assert.Equal(0.875, (double)frame["betavae_score"][1]!);
+        using var folder = new TempDirectory();
+        string path = folder.File("results.csv");
+        ResultsTable.WriteCsv(frame, path);
+        Assert.Equal(0.875, (double)ResultsTable.ReadCsv(path)["betavae_score"][1]!);
+
+        var store = new ResultStore(folder.File("store"));
+        store.Add(Row(10, 4, -250.25, mig: 0.125));
+        store.Add(Row(2, 1, -260.5));
+        var rows = store.Load().OrderBy(r => r.Config.LatentDimensions).ToArray();
+        Assert.Null(rows[0].Disentanglement);
+        DisentanglementScores scores = rows[1].Disentanglement!;
+        Assert.Equal((0.125, 0.75, 0.875, 2), (scores.Mig, scores.FactorVaeScore, scores.BetaVaeScore, scores.ActiveDimensions));
+        Assert.Equal([[0.5, 0.25], [0, 1]], scores.MutualInformationNats);
+        Assert.Equal(["a", "b"], scores.FactorNames);
+        Assert.Equal(3, scores.Options.Seed);
     }
 
     [Fact]

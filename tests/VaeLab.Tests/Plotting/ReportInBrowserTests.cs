@@ -46,7 +46,11 @@ public class ReportInBrowserTests
         ], TimeSpan.FromMinutes(2));
         string dom = browser.Output;
         int charts = html.Split("var renderPlotly_").Length - 1;
-        Assert.Equal(13, charts); // 4 sweep charts + 6 pictures of trained models + 3 derivation figures
+        // 4 sweep charts + 3 disentanglement scores, the mutual-information heatmap and sorted traversals (shapes data)
+        // + 6 pictures of trained models + 3 derivation figures
+        Assert.Equal(18, charts);
+        Assert.Contains("Disentanglement", html);
+        Assert.Contains("traversals sorted by factor", html);
         int drawn = dom.Split("class=\"plot-container plotly\"").Length - 1;
         Assert.True(drawn == charts, $"{drawn} of {charts} charts drew");
         Assert.DoesNotContain("Uncaught", browser.Error);

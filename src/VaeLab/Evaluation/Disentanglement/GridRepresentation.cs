@@ -22,7 +22,8 @@ public sealed class GridRepresentation : IDisposable
         ArgumentNullException.ThrowIfNull(codes);
         if (codes.dim() != 2 || codes.shape[0] != grid.Count || codes.shape[1] < 1)
             throw new ArgumentException($"A grid representation needs codes of shape [{grid.Count}, D ≥ 1] (one row per grid point); got [{string.Join(", ", codes.shape)}].", nameof(codes));
-        Tensor copy = codes.detach().to(ScalarType.Float64, CPU, copy: true);
+        // Owned by this object, whatever dispose scope the caller is in.
+        Tensor copy = codes.detach().to(ScalarType.Float64, CPU, copy: true).DetachFromDisposeScope();
         if (!copy.isfinite().all().item<bool>())
         {
             copy.Dispose();
