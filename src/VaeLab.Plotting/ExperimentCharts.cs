@@ -10,6 +10,9 @@ namespace VaeLab.Plotting;
 /// <summary>Charts of a sweep's results (all values nats per example).</summary>
 public static class ExperimentCharts
 {
+    // Plotly's default colour cycle, so a line and its ±SE companions can share a colour.
+    static readonly string[] Palette = ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52"];
+
     static string Label(RunResult r) => string.Create(CultureInfo.InvariantCulture, $"d={r.Config.LatentDimensions}, β={r.Config.Beta:G4}, seed {r.Config.Seed}");
 
     /// <summary>Training and test ELBO per epoch, one pair of lines per run.</summary>
@@ -102,8 +105,10 @@ public static class ExperimentCharts
         RunResult[] rows = runs.Where(r => r.Disentanglement is not null).ToArray();
         bool byBeta = rows.Select(r => r.Config.Beta).Distinct().Count() > 1;
         var traces = new List<GenericChart>();
+        int colour = 0;
         foreach (var line in rows.GroupBy(r => byBeta ? r.Config.LatentDimensions : 0).OrderBy(g => g.Key))
         {
+            Color color = Color.fromString(Palette[colour++ % Palette.Length]);   // the line and its ±SE lines share a colour
             var points = line.GroupBy(r => byBeta ? r.Config.Beta : r.Config.LatentDimensions).OrderBy(g => g.Key).ToArray();
             double[] x = points.Select(g => g.Key).ToArray();
             double[] mean = points.Select(g => g.Average(r => score(r.Disentanglement!))).ToArray();
@@ -111,11 +116,11 @@ public static class ExperimentCharts
                 ? Math.Sqrt(g.Sum(r => Math.Pow(score(r.Disentanglement!) - g.Average(q => score(q.Disentanglement!)), 2)) / (g.Count() - 1) / g.Count())
                 : 0).ToArray();
             string label = byBeta ? $"latent {line.Key}" : name;
-            traces.Add(Chart.Line<double, double, string>(x, mean, Name: label, ShowMarkers: true));
+            traces.Add(Chart.Line<double, double, string>(x, mean, Name: label, ShowMarkers: true, LineColor: color, MarkerColor: color));
             if (error.Any(e => e > 0))
             {
-                traces.Add(Chart.Line<double, double, string>(x, mean.Zip(error, (m, e) => m + e).ToArray(), Name: $"{label} ± 1 SE", LineDash: StyleParam.DrawingStyle.Dot, ShowLegend: false));
-                traces.Add(Chart.Line<double, double, string>(x, mean.Zip(error, (m, e) => m - e).ToArray(), Name: $"{label} ± 1 SE", LineDash: StyleParam.DrawingStyle.Dot, ShowLegend: false));
+                traces.Add(Chart.Line<double, double, string>(x, mean.Zip(error, (m, e) => m + e).ToArray(), Name: $"{label} ± 1 SE", LineDash: StyleParam.DrawingStyle.Dot, ShowLegend: false, LineColor: color));
+                traces.Add(Chart.Line<double, double, string>(x, mean.Zip(error, (m, e) => m - e).ToArray(), Name: $"{label} ± 1 SE", LineDash: StyleParam.DrawingStyle.Dot, ShowLegend: false, LineColor: color));
             }
         }
         GenericChart chart = Chart.Combine(traces).WithTitle($"{name} against {(byBeta ? "β" : "latent size")} (mean over seeds; dotted: ± 1 SE)")

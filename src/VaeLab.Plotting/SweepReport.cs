@@ -77,7 +77,8 @@ public static class SweepReport
         using VaeLab.Models.VariationalAutoencoder? model = store.LoadModel(best);
         if (model is null) return;
         var rows = order.Take(10).ToArray();
-        string caption = "traversals sorted by factor: " + string.Join(", ", rows.Select(o => $"z{o.Latent + 1} ({o.Factor ?? "none"})"));
+        string caption = "traversals sorted by factor: " + string.Join(", ", rows.Where(o => o.Factor is not null).Select(o => $"z{o.Latent + 1} {o.Factor}"))
+            + (rows.Any(o => o.Factor is null) ? "; then " + string.Join(", ", rows.Where(o => o.Factor is null).Select(o => $"z{o.Latent + 1}")) : "");
         page.Chart(ImageCharts.Mosaic(LatentFigures.Traversals(model, test, rows.Select(o => o.Latent).ToArray(), 9, caption)));
     }
 

@@ -28,6 +28,6 @@ public static class Binarize
     {
         using var generator = new Generator((ulong)seed);
         return new Dataset(data.Name + " (binarised)", $"{data.Origin}; static binarisation, seed {seed}",
-            Sample(data.Examples, generator), data.Labels?.clone(), data.Factors?.clone(), data.FactorNames);
+            Sample(data.Examples, generator), data.Labels?.clone(), data.Factors?.clone(), data.FactorNames, levels: 2);
     }
 }

@@ -16,9 +16,12 @@ public sealed class Dataset : IDisposable
     /// <param name="labels">Optional int64 class labels, one per example.</param>
     /// <param name="factors">Optional float32 factors [N, F] that generated each example.</param>
     /// <param name="factorNames">Names of the F factor columns (required with <paramref name="factors"/>).</param>
-    /// <exception cref="ArgumentException">Row counts or factor names do not match.</exception>
-    public Dataset(string name, string origin, Tensor examples, Tensor? labels = null, Tensor? factors = null, IReadOnlyList<string>? factorNames = null)
+    /// <param name="levels">For quantised data, the number of evenly spaced values k/(levels − 1) the examples take (256 for 8-bit images); null for continuous data.</param>
+    /// <exception cref="ArgumentException">Row counts or factor names do not match, or fewer than 2 levels.</exception>
+    public Dataset(string name, string origin, Tensor examples, Tensor? labels = null, Tensor? factors = null, IReadOnlyList<string>? factorNames = null, int? levels = null)
     {
+        if (levels is < 2)
+            throw new ArgumentException($"Dataset '{name}': quantised data needs at least 2 levels, got {levels}.", nameof(levels));
         ArgumentNullException.ThrowIfNull(examples);
         if (examples.dim() < 2)
             throw new ArgumentException($"Dataset '{name}': examples need at least 2 dimensions [N, ...], got shape [{string.Join(", ", examples.shape)}].", nameof(examples));
@@ -38,6 +41,7 @@ public sealed class Dataset : IDisposable
         Labels = labels;
         Factors = factors;
         FactorNames = factorNames ?? Array.Empty<string>();
+        Levels = levels;
     }
 
     /// <summary>Short name of the dataset.</summary>
@@ -58,6 +62,13 @@ public sealed class Dataset : IDisposable
     /// <summary>Names of the factor columns (empty without factors).</summary>
     public IReadOnlyList<string> FactorNames { get; }
 
+    /// <summary>
+    /// For quantised data, how many evenly spaced values the examples take: value k/(Levels − 1) for k = 0 … Levels − 1
+    /// (256 for 8-bit images, 2 for binarised ones); null for continuous data. A continuous density is only a
+    /// likelihood of such data after dequantisation (<see cref="Dequantization"/>).
+    /// </summary>
+    public int? Levels { get; }
+
     /// <summary>Number of examples.</summary>
     public int Count => checked((int)Examples.shape[0]);
 
@@ -70,11 +81,11 @@ public sealed class Dataset : IDisposable
     /// <summary>The examples at <paramref name="indices"/> (int64), as a new dataset with its own copies.</summary>
     public Dataset Subset(Tensor indices, string? name = null) =>
         new(name ?? Name, Origin, Examples.index_select(0, indices),
-            Labels?.index_select(0, indices), Factors?.index_select(0, indices), FactorNames);
+            Labels?.index_select(0, indices), Factors?.index_select(0, indices), FactorNames, Levels);
 
     /// <summary>The same dataset with every tensor on <paramref name="device"/> (new tensors).</summary>
     public Dataset To(Device device) =>
-        new(Name, Origin, Examples.to(device), Labels?.to(device), Factors?.to(device), FactorNames);
+        new(Name, Origin, Examples.to(device), Labels?.to(device), Factors?.to(device), FactorNames, Levels);
 
     /// <summary>Frees the tensors.</summary>
     public void Dispose()
@@ -86,5 +97,5 @@ public sealed class Dataset : IDisposable
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Name}: {Count:N0} examples of shape [{string.Join("×", ExampleShape)}] ({Origin})";
+        $"{Name}: {Count:N0} examples of shape [{string.Join("×", ExampleShape)}]{(Levels is int l ? $", {l} levels" : "")} ({Origin})";
 }

@@ -7,7 +7,7 @@ namespace VaeLab.Data;
 /// <summary>Builds image datasets from a pair of IDX files (images idx3-ubyte, labels idx1-ubyte).</summary>
 public static class IdxDatasets
 {
-    /// <summary>Reads an images file and its labels file into a dataset of float32 images in [0, 1], shape [N, 1, H, W].</summary>
+    /// <summary>Reads an images file and its labels file into a dataset of float32 images k/255 in [0, 1] (256 levels), shape [N, 1, H, W].</summary>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="IdxFormatException">A file is not valid IDX, has the wrong rank, or the counts differ.</exception>
     public static Dataset Load(string imagesPath, string labelsPath, string name)
@@ -38,6 +38,6 @@ public static class IdxDatasets
         pixels.view(images.Count, height, width).copy_(images.Data);
         pixels.div_(255f);
         Tensor classes = labels.Data.to_type(ScalarType.Int64);
-        return new Dataset(name, origin, pixels.MoveToOuterDisposeScope(), classes.MoveToOuterDisposeScope());
+        return new Dataset(name, origin, pixels.MoveToOuterDisposeScope(), classes.MoveToOuterDisposeScope(), levels: 256);   // unsigned bytes: k/255
     }
 }

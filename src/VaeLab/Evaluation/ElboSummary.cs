@@ -9,12 +9,15 @@ namespace VaeLab.Evaluation;
 /// <param name="KlNats">Mean KL(q(z|x) ‖ p(z)): the rate.</param>
 public sealed record ElboSummary(int Examples, long Dimensions, double ElboNats, double ElboStandardError, double ReconstructionLogLikelihoodNats, double KlNats)
 {
+    /// <summary>How the data was treated and what the figures mean (dequantised bound, probability, or grey-level cross-entropy); null when unknown.</summary>
+    public VaeLab.Models.PixelTreatment? Treatment { get; init; }
+
     /// <summary>Mean −E_q[log p(x|z)]: the distortion.</summary>
     public double DistortionNats => -ReconstructionLogLikelihoodNats;
 
     /// <summary>The rate of the rate–distortion plane: mean KL, nats.</summary>
     public double RateNats => KlNats;
 
-    /// <summary>−ELBO in bits per dimension: −ELBO / (D ln 2).</summary>
+    /// <summary>−ELBO in bits per dimension: −ELBO / (D ln 2); on dequantised 8-bit data a bound on −log₂ P(image) per pixel, never negative.</summary>
     public double NegativeElboBitsPerDimension => -ElboNats / (Dimensions * Math.Log(2));
 }

@@ -13,28 +13,35 @@ namespace VaeLab.Evaluation;
 /// </summary>
 public static class Evaluator
 {
-    /// <summary>Test ELBO, reconstruction and KL over <paramref name="data"/>, with one z sample per example (or <paramref name="samples"/>).</summary>
-    public static ElboSummary TestElbo(VariationalAutoencoder model, Dataset data, long seed = 0, int batchSize = 500, int samples = 1)
+    /// <summary>
+    /// Test ELBO, reconstruction and KL over <paramref name="data"/>, with one z sample per example (or <paramref name="samples"/>).
+    /// The data is treated as <paramref name="treatment"/> says (by default as <see cref="PixelTreatment.Resolve"/> decides for the
+    /// model's likelihood: dequantised for a density on 8-bit pixels, with D·log 256 taken off, so the figures bound log P(image)).
+    /// </summary>
+    /// <exception cref="ArgumentException">A likelihood that cannot be evaluated on this data (<see cref="PixelTreatment.Resolve"/>).</exception>
+    public static ElboSummary TestElbo(VariationalAutoencoder model, Dataset data, long seed = 0, int batchSize = 500, int samples = 1, PixelTreatment? treatment = null)
     {
+        treatment ??= PixelTreatment.Resolve(model.Likelihood, data);
         using var noGrad = no_grad();
         using var generator = new Generator((ulong)seed);
         model.eval();
+        double jacobian = treatment.LogJacobianNats(data.Dimension);
         double sum = 0, sumSquares = 0, reconstruction = 0, kl = 0;
         foreach (var (start, end) in Batches(data, batchSize))
         {
             using var scope = NewDisposeScope();
-            Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
+            Tensor x = treatment.Apply(data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device), generator);
             using ElboEstimate terms = Elbo.Estimate(model, x, generator, samples);
-            using Tensor elbo = terms.ElboNats().to_type(ScalarType.Float64);
+            using Tensor elbo = terms.ElboNats().to_type(ScalarType.Float64) - jacobian;
             sum += elbo.sum().item<double>();
             sumSquares += elbo.square().sum().item<double>();
-            reconstruction += terms.ReconstructionLogLikelihoodNats.to_type(ScalarType.Float64).sum().item<double>();
+            reconstruction += (terms.ReconstructionLogLikelihoodNats.to_type(ScalarType.Float64) - jacobian).sum().item<double>();
             kl += terms.KlNats.to_type(ScalarType.Float64).sum().item<double>();
         }
         int n = data.Count;
         double mean = sum / n;
         double variance = Math.Max(sumSquares / n - mean * mean, 0) * n / Math.Max(n - 1, 1);
-        return new ElboSummary(n, data.Dimension, mean, Math.Sqrt(variance / n), reconstruction / n, kl / n);
+        return new ElboSummary(n, data.Dimension, mean, Math.Sqrt(variance / n), reconstruction / n, kl / n) { Treatment = treatment };
     }
 
     /// <summary>
@@ -43,19 +50,22 @@ public static class Evaluator
     /// Each decoder pass sees batchSize × chunk rows; about 4,000 (the defaults) ran 5× faster here than
     /// 50,000, whose [rows, D] temporaries no longer fit the caches.
     /// </summary>
+    /// <remarks>The data is treated as in <see cref="TestElbo"/> (dequantised, with D·log L taken off, for a density on quantised pixels).</remarks>
     /// <exception cref="ArgumentOutOfRangeException">k or chunk below 1.</exception>
-    public static LogLikelihoodEstimate ImportanceSampledLogLikelihood(VariationalAutoencoder model, Dataset data, int k = 5000, long seed = 0, int batchSize = 20, int chunk = 200)
+    public static LogLikelihoodEstimate ImportanceSampledLogLikelihood(VariationalAutoencoder model, Dataset data, int k = 5000, long seed = 0, int batchSize = 20, int chunk = 200, PixelTreatment? treatment = null)
     {
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
         if (chunk < 1) throw new ArgumentOutOfRangeException(nameof(chunk), chunk, "The chunk must hold at least one sample.");
+        treatment ??= PixelTreatment.Resolve(model.Likelihood, data);
         using var noGrad = no_grad();
         using var generator = new Generator((ulong)seed);
         model.eval();
+        double jacobian = treatment.LogJacobianNats(data.Dimension);
         double sum = 0, sumSquares = 0, monteCarloVariance = 0;
         foreach (var (start, end) in Batches(data, batchSize))
         {
             using var scope = NewDisposeScope();
-            Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
+            Tensor x = treatment.Apply(data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device), generator);
             Tensor flat = x.view(x.shape[0], -1);
             var (mean, logVariance) = model.Encode(x);
             // Stream over chunks of samples, keeping per example: the running log-sum-exp of log w and of 2·log w.
@@ -70,7 +80,7 @@ public static class Evaluator
                 logSumSquares = stack([logSumSquares, logWeights.mul(2).logsumexp(0)]).logsumexp(0).MoveToOuterDisposeScope();
             }
             // log p̂ = log Σw − log k. Delta method: Var(log p̂) ≈ Var(w) / (k · mean(w)²) = (k·Σw²/(Σw)² − 1) / (k − 1).
-            Tensor logLikelihood = logSum.sub(Math.Log(k));
+            Tensor logLikelihood = logSum.sub(Math.Log(k) + jacobian);
             Tensor ratio = logSumSquares.sub(logSum.mul(2)).exp().mul(k);
             Tensor perExampleVariance = k > 1 ? ratio.sub(1).clamp_min(0).div(k - 1) : zeros_like(ratio);
             sum += logLikelihood.sum().item<double>();
@@ -80,7 +90,7 @@ public static class Evaluator
         int n = data.Count;
         double average = sum / n;
         double spread = Math.Max(sumSquares / n - average * average, 0) * n / Math.Max(n - 1, 1);
-        return new LogLikelihoodEstimate(n, data.Dimension, k, average, Math.Sqrt(monteCarloVariance) / n, Math.Sqrt(spread / n));
+        return new LogLikelihoodEstimate(n, data.Dimension, k, average, Math.Sqrt(monteCarloVariance) / n, Math.Sqrt(spread / n)) { Treatment = treatment };
     }
 
     /// <summary>Mean analytic KL per latent dimension over <paramref name="data"/>, nats: where the rate goes.</summary>

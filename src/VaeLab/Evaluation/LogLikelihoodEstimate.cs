@@ -12,6 +12,9 @@ namespace VaeLab.Evaluation;
 /// <param name="DataStandardError">Standard error of the mean over examples (spread of log p(x) across the data).</param>
 public sealed record LogLikelihoodEstimate(int Examples, long Dimensions, int Samples, double LogLikelihoodNats, double MonteCarloStandardError, double DataStandardError)
 {
+    /// <summary>How the data was treated and what the figures mean (dequantised bound, probability, or grey-level cross-entropy); null when unknown.</summary>
+    public VaeLab.Models.PixelTreatment? Treatment { get; init; }
+
     /// <summary>−log p(x) in bits per dimension.</summary>
     public double NegativeLogLikelihoodBitsPerDimension => -LogLikelihoodNats / (Dimensions * Math.Log(2));
 }

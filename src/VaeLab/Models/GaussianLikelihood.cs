@@ -13,11 +13,11 @@ namespace VaeLab.Models;
 /// </summary>
 public sealed class GaussianLikelihood : Likelihood
 {
-    /// <summary>Smallest log σ a learned σ can take (σ = 0.001).</summary>
-    public static readonly double MinLogSigma = Math.Log(1e-3);
+    /// <summary>Smallest log σ a learned σ can take (σ = 0.001; <see cref="BoundedLogScale.Min"/>).</summary>
+    public static readonly double MinLogSigma = BoundedLogScale.Min;
 
-    /// <summary>Largest log σ a learned σ can take (σ = 10).</summary>
-    public static readonly double MaxLogSigma = Math.Log(10);
+    /// <summary>Largest log σ a learned σ can take (σ = 10; <see cref="BoundedLogScale.Max"/>).</summary>
+    public static readonly double MaxLogSigma = BoundedLogScale.Max;
 
     readonly Parameter? rawLogSigma;
     readonly double fixedSigma;
@@ -30,12 +30,11 @@ public sealed class GaussianLikelihood : Likelihood
     public GaussianLikelihood(GaussianVariance variance, long dimensions, double sigma = 1.0) : base(nameof(GaussianLikelihood))
     {
         if (dimensions < 1) throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions, "At least one dimension is needed.");
-        if (!(sigma >= 1e-3 && sigma <= 10))
-            throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "σ must be between 0.001 and 10 (log σ is bounded to that range).");
+        BoundedLogScale.Validate(sigma, nameof(sigma));
         Variance = variance;
         Dimensions = dimensions;
         fixedSigma = sigma;
-        double raw = RawFor(Math.Log(sigma));
+        double raw = BoundedLogScale.RawFor(Math.Log(sigma));
         rawLogSigma = variance switch
         {
             GaussianVariance.LearnedShared => new Parameter(full(new long[] { 1 }, raw, ScalarType.Float32)),
@@ -50,6 +49,9 @@ public sealed class GaussianLikelihood : Likelihood
 
     /// <summary>Data dimensions D.</summary>
     public long Dimensions { get; }
+
+    /// <inheritdoc />
+    public override bool IsContinuousDensity => true;
 
     /// <inheritdoc />
     public override int OutputsPerDimension => Variance == GaussianVariance.DecoderOutput ? 2 : 1;
@@ -99,11 +101,5 @@ public sealed class GaussianLikelihood : Likelihood
         return mean.add(noise.mul(LogSigma(decoderOutput).exp())).MoveToOuterDisposeScope();
     }
 
-    Tensor Bound(Tensor raw) => raw.sigmoid().mul(MaxLogSigma - MinLogSigma).add(MinLogSigma);
-
-    static double RawFor(double logSigma)
-    {
-        double p = (logSigma - MinLogSigma) / (MaxLogSigma - MinLogSigma);
-        return Math.Log(p / (1 - p));
-    }
+    static Tensor Bound(Tensor raw) => BoundedLogScale.FromRaw(raw);
 }

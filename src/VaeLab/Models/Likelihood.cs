@@ -15,6 +15,15 @@ public abstract class Likelihood : nn.Module
     /// <summary>Decoder outputs needed per data dimension (1 for logits or means; 2 when the decoder also outputs log σ).</summary>
     public virtual int OutputsPerDimension => 1;
 
+    /// <summary>
+    /// Whether log p(x|z) is a density over continuous x (the Gaussians). On quantised data such a density is a likelihood
+    /// of the discrete image only after dequantisation (<see cref="PixelTreatment"/>).
+    /// </summary>
+    public virtual bool IsContinuousDensity => false;
+
+    /// <summary>For a discretised likelihood, the number of pixel levels it puts its mass on (256); null otherwise.</summary>
+    public virtual int? DiscreteLevels => null;
+
     /// <summary>Short description for tables and reports, e.g. "Bernoulli (logits)".</summary>
     public abstract string Description { get; }
 

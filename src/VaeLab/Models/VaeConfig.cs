@@ -31,6 +31,12 @@ public enum LikelihoodKind
 
     /// <summary><see cref="GaussianLikelihood"/> with σ output by the decoder.</summary>
     GaussianDecoderOutput,
+
+    /// <summary><see cref="DiscretizedLikelihood"/>: a Gaussian integrated over each of the 256 pixel bins, learned scale per pixel.</summary>
+    DiscretizedGaussian,
+
+    /// <summary><see cref="DiscretizedLikelihood"/>: a logistic integrated over each of the 256 pixel bins, learned scale per pixel.</summary>
+    DiscretizedLogistic,
 }
 
 /// <summary>
@@ -70,6 +76,8 @@ public sealed record VaeConfig(
             LikelihoodKind.GaussianShared => new GaussianLikelihood(GaussianVariance.LearnedShared, inputDimensions, Sigma),
             LikelihoodKind.GaussianPerPixel => new GaussianLikelihood(GaussianVariance.LearnedPerDimension, inputDimensions, Sigma),
             LikelihoodKind.GaussianDecoderOutput => new GaussianLikelihood(GaussianVariance.DecoderOutput, inputDimensions, Sigma),
+            LikelihoodKind.DiscretizedGaussian => new DiscretizedLikelihood(DiscretizedFamily.Gaussian, GaussianVariance.LearnedPerDimension, inputDimensions, 256, Sigma),
+            LikelihoodKind.DiscretizedLogistic => new DiscretizedLikelihood(DiscretizedFamily.Logistic, GaussianVariance.LearnedPerDimension, inputDimensions, 256, Sigma),
             _ => throw new ArgumentOutOfRangeException(nameof(Likelihood), Likelihood, "Unknown likelihood."),
         };
         int k = likelihood.OutputsPerDimension;

@@ -3,6 +3,7 @@ using System.Reflection;
 using TorchSharp;
 using TorchSharp.Modules;
 using VaeLab.Data;
+using VaeLab.Evaluation;
 using VaeLab.Models;
 using VaeLab.Objectives;
 using VaeLab.Runtime;
@@ -62,6 +63,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Optimiser steps taken so far.</summary>
     public long Step { get; private set; }
 
+    /// <summary>How the training data is treated and what the reported figures mean (set by <see cref="Fit"/>).</summary>
+    public PixelTreatment? Treatment { get; private set; }
+
     /// <summary>Metrics of every completed epoch.</summary>
     public IReadOnlyList<EpochMetrics> History => history;
 
@@ -102,6 +106,10 @@ public sealed class Trainer : IDisposable
         if (!train.ExampleShape.SequenceEqual(Model.InputShape))
             throw new ArgumentException($"Training data '{train.Name}' has examples of shape [{string.Join("×", train.ExampleShape)}], the model takes [{string.Join("×", Model.InputShape)}].", nameof(train));
         ObjectiveOptions objective = Options.ObjectiveOrDefault;
+        // Refuses meaningless pairings (a density on raw 8-bit pixels) before any work; says how every figure is to be read.
+        PixelTreatment treatment = PixelTreatment.Resolve(Model.Likelihood, train, Options.Binarization, Options.Dequantization);
+        Treatment = treatment;
+        double jacobian = treatment.LogJacobianNats(train.Dimension);
         using var sampler = new BatchSampler(train, Options.BatchSize, generator, Options.Binarization);
         var runClock = Stopwatch.StartNew();
         int firstEpoch = EpochsDone + 1;
@@ -119,7 +127,7 @@ public sealed class Trainer : IDisposable
                 using var scope = NewDisposeScope();
                 using (batch)
                 {
-                    Tensor x = batch.Examples.device == Device ? batch.Examples : batch.Examples.to(Device);
+                    Tensor x = treatment.Dequantized(batch.Examples.device == Device ? batch.Examples : batch.Examples.to(Device), generator);
                     optimizer.ZeroGrad();
                     ObjectiveValue value = TrainingObjective.Evaluate(objective, Model, x, Step, generator);
                     double loss = value.Loss.item<float>();
@@ -134,9 +142,9 @@ public sealed class Trainer : IDisposable
                     int n = batch.Count;
                     examples += n;
                     lossSum += loss * n;
-                    reconstructionSum += reconstruction;
+                    reconstructionSum += reconstruction - jacobian * n;   // of the discrete image (a bound) when dequantised
                     klSum += kl;
-                    elboSum += reconstruction - kl;
+                    elboSum += reconstruction - jacobian * n - kl;
                 }
                 if (progress is not null)
                 {
@@ -151,7 +159,12 @@ public sealed class Trainer : IDisposable
             double trainSeconds = clock.Elapsed.TotalSeconds;
             (double elbo, double reconstruction, double kl) validationMetrics = (double.NaN, double.NaN, double.NaN);
             if (validation is not null)
-                validationMetrics = Validate(validation, epoch);
+            {
+                // The evaluator's test ELBO, on a generator of its own seeded from the run seed and the epoch: validation never shifts the training stream.
+                ElboSummary summary = Evaluator.TestElbo(Model, validation, Options.Seed * 1_000_003 + epoch, Options.BatchSize,
+                    treatment: PixelTreatment.Resolve(Model.Likelihood, validation, Options.Binarization, Options.Dequantization));
+                validationMetrics = (summary.ElboNats, summary.ReconstructionLogLikelihoodNats, summary.KlNats);
+            }
             EpochsDone = epoch;
             history.Add(new EpochMetrics(epoch, Step, lossSum / examples, elboSum / examples, reconstructionSum / examples, klSum / examples,
                 validationMetrics.elbo, validationMetrics.reconstruction, validationMetrics.kl,
@@ -162,35 +175,13 @@ public sealed class Trainer : IDisposable
         return history;
     }
 
-    (double Elbo, double Reconstruction, double Kl) Validate(Dataset validation, int epoch)
-    {
-        Model.eval();
-        using var noGrad = no_grad();
-        // A generator of its own, seeded from the run seed and the epoch: validation never shifts the training stream.
-        using var evaluationGenerator = new Generator((ulong)(Options.Seed * 1_000_003 + epoch));
-        double reconstructionSum = 0, klSum = 0;
-        for (long start = 0; start < validation.Count; start += Options.BatchSize)
-        {
-            using var scope = NewDisposeScope();
-            long end = Math.Min(start + Options.BatchSize, validation.Count);
-            Tensor x = validation.Examples.slice(0, start, end, 1).to(Device);
-            if (Options.Binarization != Binarization.None) x = Binarize.Sample(x, evaluationGenerator);
-            using ElboEstimate terms = Elbo.Estimate(Model, x, evaluationGenerator);
-            reconstructionSum += terms.ReconstructionLogLikelihoodNats.sum().item<float>();
-            klSum += terms.KlNats.sum().item<float>();
-        }
-        double count = validation.Count;
-        return ((reconstructionSum - klSum) / count, reconstructionSum / count, klSum / count);
-    }
-
     string Diagnose(ObjectiveValue value)
     {
         static bool Bad(Tensor t) { using var finite = t.isfinite().all(); return !finite.item<bool>(); }
         if (Bad(value.Terms.Mean)) return "the encoder mean μ";
         if (Bad(value.Terms.LogVariance)) return "the encoder log σ² (log-variance)";
-        if (Model.Likelihood is GaussianLikelihood gaussian)
-            foreach (var (name, parameter) in gaussian.named_parameters())
-                if (Bad(parameter)) return $"the decoder log σ (parameter {name})";
+        foreach (var (name, parameter) in Model.Likelihood.named_parameters())
+            if (Bad(parameter)) return $"the likelihood's learned log scale (parameter {name})";
         if (Bad(value.Terms.KlNats)) return "KL(q(z|x) ‖ p(z)) (nats)";
         if (Bad(value.Terms.ReconstructionLogLikelihoodNats)) return "the reconstruction log-likelihood E_q[log p(x|z)] (nats)";
         return "the loss";

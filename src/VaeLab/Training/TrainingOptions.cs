@@ -14,6 +14,7 @@ namespace VaeLab.Training;
 /// <param name="GradientClipNorm">Clip the global gradient norm to this value (null: no clipping).</param>
 /// <param name="Seed">Seed of the run's generator: epoch orders, binarisation and every ε.</param>
 /// <param name="Binarization">Grey levels as they are, static or dynamic binarisation.</param>
+/// <param name="Dequantization">Uniform dequantisation of quantised pixels: Auto (exactly when a continuous density meets 8-bit data), None or Uniform.</param>
 /// <param name="Objective">The objective and its schedule.</param>
 /// <param name="CheckpointPath">File written atomically after every epoch (null: none).</param>
 public sealed record TrainingOptions(
@@ -25,7 +26,8 @@ public sealed record TrainingOptions(
     long Seed = 0,
     Binarization Binarization = Binarization.None,
     ObjectiveOptions? Objective = null,
-    string? CheckpointPath = null)
+    string? CheckpointPath = null,
+    Dequantization Dequantization = Dequantization.Auto)
 {
     /// <summary>The objective in force (the plain ELBO when none was given).</summary>
     public ObjectiveOptions ObjectiveOrDefault => Objective ?? new ObjectiveOptions();

@@ -1,0 +1,35 @@
+using static TorchSharp.torch;
+
+namespace VaeLab.Models;
+
+/// <summary>
+/// The one home of a learned scale's bound, shared by the Gaussian and the discretised likelihoods: log σ = min + (max − min)·sigmoid(raw),
+/// σ from 0.001 to 10, so a density cannot run off to +∞ by shrinking σ on a pixel that is always 0, and gradients never
+/// vanish at a hard clamp.
+/// </summary>
+public static class BoundedLogScale
+{
+    /// <summary>Smallest log σ a learned scale can take (σ = 0.001).</summary>
+    public static readonly double Min = Math.Log(1e-3);
+
+    /// <summary>Largest log σ a learned scale can take (σ = 10).</summary>
+    public static readonly double Max = Math.Log(10);
+
+    /// <summary>log σ of a raw parameter or decoder output.</summary>
+    public static Tensor FromRaw(Tensor raw) => raw.sigmoid().mul(Max - Min).add(Min);
+
+    /// <summary>The raw value whose bounded log σ is <paramref name="logScale"/> (strictly inside the bounds).</summary>
+    public static double RawFor(double logScale)
+    {
+        double p = (logScale - Min) / (Max - Min);
+        return Math.Log(p / (1 - p));
+    }
+
+    /// <summary>Checks that a fixed or initial σ lies within the bounds.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">σ outside [0.001, 10].</exception>
+    public static void Validate(double sigma, string parameterName)
+    {
+        if (!(sigma >= 1e-3 && sigma <= 10))
+            throw new ArgumentOutOfRangeException(parameterName, sigma, "σ must be between 0.001 and 10 (log σ is bounded to that range).");
+    }
+}
