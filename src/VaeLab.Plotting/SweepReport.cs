@@ -37,6 +37,9 @@ public static class SweepReport
             $"threads {runtime.Threads} of {runtime.LogicalProcessors} logical processors; CPU features {string.Join(" ", runtime.CpuFeatures)}",
             $"{runtime.Os}; {runtime.DotnetVersion}"));
         page.Heading("Results").Raw(Table(runs));
+        // Say what each kind of figure is: a bound on the probability of the 8-bit image, a probability, or a cross-entropy.
+        foreach (var treatment in runs.Select(r => r.Treatment).OfType<VaeLab.Models.PixelTreatment>().DistinctBy(t => t.Label))
+            page.Paragraph($"{treatment.Label}: {treatment.Meaning}.");
         if (runs.Count > 0)
         {
             page.Heading("Training curves").Chart(ExperimentCharts.TrainingCurves(runs))
@@ -48,6 +51,8 @@ public static class SweepReport
             AddDisentanglement(page, runs, store, test);
         if (store is not null && test is not null && runs.Count > 0)
             AddPictures(page, runs, store, test, classNames);
+        if (store is not null && runs.Select(r => r.Config.Likelihood).Distinct().Count() > 1)
+            AddSamplesByLikelihood(page, runs, store);
         if (derivation is not null)
         {
             page.Heading("Derivation checks").Raw(derivation.ToHtmlTable());
@@ -82,6 +87,20 @@ public static class SweepReport
         page.Chart(ImageCharts.Mosaic(LatentFigures.Traversals(model, test, rows.Select(o => o.Latent).ToArray(), 9, caption)));
     }
 
+    static void AddSamplesByLikelihood(HtmlPage page, IReadOnlyList<RunResult> runs, ResultStore store)
+    {
+        page.Heading("Samples by likelihood");
+        foreach (var group in runs.GroupBy(r => r.Config.Likelihood).OrderBy(g => g.Key))
+        {
+            RunResult run = group.MaxBy(r => r.TestElboNats)!;
+            using VaeLab.Models.VariationalAutoencoder? model = store.LoadModel(run);
+            if (model is null) continue;
+            ImageMosaic samples = LatentFigures.Samples(model, rows: 2);
+            page.Chart(ImageCharts.Mosaic(samples with { Caption = string.Create(CultureInfo.InvariantCulture,
+                $"{model.Likelihood.Description}: means of p(x|z) at z ~ N(0, I) ({run.BitsPerDimension:F3} bits/dim, {run.Treatment?.Label ?? "–"})") }));
+        }
+    }
+
     static void AddPictures(HtmlPage page, IReadOnlyList<RunResult> runs, ResultStore store, VaeLab.Data.Dataset test, IReadOnlyList<string>? classNames)
     {
         RunResult best = runs.MaxBy(r => r.TestElboNats)!;
@@ -109,7 +128,7 @@ public static class SweepReport
     {
         var html = new StringBuilder("<table><thead><tr>");
         bool scores = runs.Any(r => r.Disentanglement is not null);
-        string[] columns = ["run", "latent", "β", "seed", "epochs", "test ELBO", "E_q[log p(x|z)]", "KL (rate)", "log p(x)", "active units", "wall s"];
+        string[] columns = ["run", "latent", "β", "seed", "epochs", "likelihood", "test ELBO", "E_q[log p(x|z)]", "KL (rate)", "log p(x)", "bits/dim", "figures are", "active units", "wall s"];
         if (scores) columns = [.. columns[..^1], "MIG", "FactorVAE", "β-VAE", "wall s"];
         foreach (string column in columns)
             html.Append("<th>").Append(WebUtility.HtmlEncode(column)).Append("</th>");
@@ -123,8 +142,9 @@ public static class SweepReport
             string[] cells =
                      [
                          r.Config.LatentDimensions.ToString(CultureInfo.InvariantCulture), r.Config.Beta.ToString("G4", CultureInfo.InvariantCulture),
-                         r.Config.Seed.ToString(CultureInfo.InvariantCulture), r.Config.Epochs.ToString(CultureInfo.InvariantCulture),
+                         r.Config.Seed.ToString(CultureInfo.InvariantCulture), r.Config.Epochs.ToString(CultureInfo.InvariantCulture), r.Config.Likelihood.ToString(),
                          $"{F(r.TestElboNats)} ± {F(r.TestElboStandardError)}", F(r.ReconstructionLogLikelihoodNats), F(r.KlNats), F(r.LogLikelihoodNats),
+                         r.BitsPerDimension.ToString("F3", CultureInfo.InvariantCulture), r.Treatment?.Label ?? "–",
                          $"{r.ActiveUnits} / {r.Config.LatentDimensions}",
                          .. disentanglement,
                          r.WallSeconds.ToString("F1", CultureInfo.InvariantCulture),

@@ -23,7 +23,7 @@ internal static class TrainCommand
         var latent = new Option<int>("--latent") { Description = "Latent dimensions d.", DefaultValueFactory = _ => 20 };
         var hidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths of the MLP (the decoder mirrors them).", DefaultValueFactory = _ => [400], AllowMultipleArgumentsPerToken = true };
         var architecture = new Option<Architecture>("--architecture") { Description = "Mlp or Conv.", DefaultValueFactory = _ => Architecture.Mlp };
-        var likelihood = new Option<LikelihoodKind>("--likelihood") { Description = "Bernoulli, GaussianFixed, GaussianShared, GaussianPerPixel or GaussianDecoderOutput.", DefaultValueFactory = _ => LikelihoodKind.Bernoulli };
+        var likelihood = new Option<LikelihoodKind>("--likelihood") { Description = "Bernoulli, GaussianFixed, GaussianShared, GaussianPerPixel, GaussianDecoderOutput, DiscretizedGaussian or DiscretizedLogistic.", DefaultValueFactory = _ => LikelihoodKind.Bernoulli };
         var sigma = new Option<double>("--sigma") { Description = "σ of a fixed Gaussian decoder (initial σ of a learned one).", DefaultValueFactory = _ => 1.0 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train to.", DefaultValueFactory = _ => 10 };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
@@ -33,6 +33,7 @@ internal static class TrainCommand
         var objective = new Option<ObjectiveKind>("--objective") { Description = "BetaElbo, Iwae or Capacity.", DefaultValueFactory = _ => ObjectiveKind.BetaElbo };
         var iwaeK = new Option<int>("--iwae-k") { Description = "k of the IWAE objective.", DefaultValueFactory = _ => 5 };
         var binarization = new Option<Binarization>("--binarization") { Description = "None (grey levels), Static or Dynamic.", DefaultValueFactory = _ => Binarization.None };
+        var dequantize = new Option<Dequantization>("--dequantize") { Description = "Uniform dequantisation of 8-bit pixels: Auto (for the Gaussian densities), Uniform, or None (refused for a density: its numbers would mean nothing).", DefaultValueFactory = _ => Dequantization.Auto };
         var clip = new Option<double?>("--clip") { Description = "Clip the gradient norm to this value." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file written after every epoch." };
         var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists." };
@@ -40,7 +41,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
         {
             threads, seed, device, data, latent, hidden, architecture, likelihood, sigma, epochs, batchSize, learningRate,
-            beta, warmup, objective, iwaeK, binarization, clip, checkpoint, resume, importance,
+            beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, importance,
         };
         command.SetAction(parse =>
         {
@@ -51,10 +52,13 @@ internal static class TrainCommand
             var options = new TrainingOptions(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
                 GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
                 Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK)),
-                CheckpointPath: parse.GetValue(checkpoint));
+                CheckpointPath: parse.GetValue(checkpoint), Dequantization: parse.GetValue(dequantize));
             manual_seed(parse.GetValue(seed));
             VariationalAutoencoder model = config.Build();
             Console.WriteLine($"model: {model.Signature}; {model.Likelihood.Description}");
+            // Decide (or refuse) the data treatment before any training: a density on raw 8-bit pixels is refused here.
+            PixelTreatment treatment = PixelTreatment.Resolve(model.Likelihood, choice.Train, options.Binarization, options.Dequantization);
+            Console.WriteLine($"figures: {treatment.Meaning}");
             using var trainer = new Trainer(model, options, config);
             if (parse.GetValue(resume) && options.CheckpointPath is string path && File.Exists(path))
             {
@@ -64,7 +68,8 @@ internal static class TrainCommand
             Dataset? validation = choice.Test;
             Fit(trainer, choice.Train, validation);
             PrintHistory(trainer.History);
-            PrintEvaluation(model, choice.Test, parse.GetValue(importance), parse.GetValue(seed));
+            PrintEvaluation(model, choice.Test, parse.GetValue(importance), parse.GetValue(seed),
+                PixelTreatment.Resolve(model.Likelihood, choice.Test, options.Binarization, options.Dequantization));
             return 0;
         });
         return command;
@@ -113,9 +118,9 @@ internal static class TrainCommand
         AnsiConsole.Write(table);
     }
 
-    static void PrintEvaluation(VariationalAutoencoder model, Dataset test, int k, long seed)
+    static void PrintEvaluation(VariationalAutoencoder model, Dataset test, int k, long seed, PixelTreatment treatment)
     {
-        ElboSummary elbo = Evaluator.TestElbo(model, test, seed);
+        ElboSummary elbo = Evaluator.TestElbo(model, test, seed, treatment: treatment);
         var (active, _) = ActiveUnits.Count(model, test);
         var table = Tables.Create("test-set figure", "value");
         string F(double v) => v.ToString("F2", CultureInfo.InvariantCulture);
@@ -126,9 +131,11 @@ internal static class TrainCommand
         table.AddPlainRow("active units (Cov > 0.01)", $"{active} of {model.LatentDimensions}");
         if (k > 0)
         {
-            LogLikelihoodEstimate logLikelihood = Evaluator.ImportanceSampledLogLikelihood(model, test, k, seed);
+            LogLikelihoodEstimate logLikelihood = Evaluator.ImportanceSampledLogLikelihood(model, test, k, seed, treatment: treatment);
             table.AddPlainRow($"log p(x), k = {k} (nats)", $"{F(logLikelihood.LogLikelihoodNats)} ± {logLikelihood.MonteCarloStandardError.ToString("F3", CultureInfo.InvariantCulture)} (sampling) ± {F(logLikelihood.DataStandardError)} (data)");
+            table.AddPlainRow($"−log p(x), k = {k} (bits/dim)", logLikelihood.NegativeLogLikelihoodBitsPerDimension.ToString("F4", CultureInfo.InvariantCulture));
         }
+        table.Caption(treatment.Meaning);
         AnsiConsole.Write(table);
     }
 }

@@ -9,6 +9,8 @@ namespace VaeLab.Experiments;
 /// A sweep's results as a Microsoft.Data.Analysis <see cref="DataFrame"/> (one row per run, explicit column
 /// types) for grouping and display in notebooks, and as CSV written with the invariant culture in UTF-8. The
 /// disentanglement scores (mig, factorvae_score, betavae_score) are NaN for runs on data without a factor grid.
+/// bits_per_dim is −log₂ p(x) per dimension (from log p(x), else the ELBO); figures_are says what the log-likelihoods are
+/// (a bound on log P(8-bit image), a probability, or a grey-level cross-entropy).
 /// </summary>
 public static class ResultsTable
 {
@@ -17,7 +19,7 @@ public static class ResultsTable
     [
         "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture",
         "test_elbo_nats", "test_elbo_se", "reconstruction_loglik_nats", "kl_nats", "distortion_nats",
-        "log_px_nats", "log_px_se", "active_units", "mig", "factorvae_score", "betavae_score", "wall_seconds",
+        "log_px_nats", "log_px_se", "bits_per_dim", "figures_are", "active_units", "mig", "factorvae_score", "betavae_score", "wall_seconds",
     ];
 
     /// <summary>The runs as a DataFrame, ordered by latent size, β and seed.</summary>
@@ -40,6 +42,8 @@ public static class ResultsTable
             Double("distortion_nats", r => r.DistortionNats),
             Double("log_px_nats", r => r.LogLikelihoodNats),
             Double("log_px_se", r => r.LogLikelihoodStandardError),
+            Double("bits_per_dim", r => r.BitsPerDimension),
+            new StringDataFrameColumn("figures_are", rows.Select(r => r.Treatment?.Label ?? "")),
             new Int32DataFrameColumn("active_units", rows.Select(r => r.ActiveUnits)),
             Double("mig", r => r.Disentanglement?.Mig ?? double.NaN),
             Double("factorvae_score", r => r.Disentanglement?.FactorVaeScore ?? double.NaN),
@@ -50,8 +54,8 @@ public static class ResultsTable
     /// <summary>The column types of <see cref="ToDataFrame"/>, for reading the CSV back with <c>DataFrame.LoadCsv</c>.</summary>
     public static Type[] ColumnTypes { get; } =
         [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string),
-         typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(int),
-         typeof(double), typeof(double), typeof(double), typeof(double)];
+         typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double),
+         typeof(double), typeof(string), typeof(int), typeof(double), typeof(double), typeof(double), typeof(double)];
 
     /// <summary>Writes the frame as CSV (invariant culture, UTF-8, header line) atomically.</summary>
     public static void WriteCsv(DataFrame frame, string path) =>

@@ -45,4 +45,15 @@ public sealed record RunResult(
     /// (<see cref="SweepData.Shapes"/>); null otherwise.
     /// </summary>
     public VaeLab.Evaluation.Disentanglement.DisentanglementScores? Disentanglement { get; init; }
+
+    /// <summary>
+    /// How the test data was treated and what the figures are: a bound on log P(8-bit image) (dequantised, D·log 256 taken off),
+    /// a probability (discretised likelihoods, binary data), or a grey-level cross-entropy (Bernoulli on grey levels); null in
+    /// rows written before this was recorded.
+    /// </summary>
+    public VaeLab.Models.PixelTreatment? Treatment { get; init; }
+
+    /// <summary>−log₂ p(x) per dimension from the importance-sampled estimate (else from the ELBO): bits per dimension.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double BitsPerDimension => -(double.IsFinite(LogLikelihoodNats) ? LogLikelihoodNats : TestElboNats) / (Config.Model.InputShape.Aggregate(1L, (a, b) => a * b) * Math.Log(2));
 }

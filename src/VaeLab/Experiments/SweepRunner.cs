@@ -112,6 +112,7 @@ public static class SweepRunner
             $"VaeLab {vaelab}, TorchSharp {runtime.TorchSharpVersion}, libtorch {runtime.LibTorchVersion}, {runtime.Threads} threads", DateTime.UtcNow)
         {
             Disentanglement = disentanglement,
+            Treatment = elbo.Treatment,
         };
     }
 

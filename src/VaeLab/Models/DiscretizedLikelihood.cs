@@ -10,8 +10,8 @@ namespace VaeLab.Models;
 /// a continuous Gaussian or logistic with location μ (the decoder output) and a learned scale is integrated over each
 /// level's bin [k/L, (k + 1)/L) (<see cref="PixelBins"/>), the first bin open to −∞ and the last to +∞, so the L masses sum
 /// to 1 for any parameters. log p(x|z) = Σ_i log P(k_i) in nats, computed in log space without cancellation:
-/// logistic: log(σ(a) − σ(b)) = log σ(a) + log σ(−b) + log(1 − e^(b − a)); Gaussian: log Φ from erfcx in the lower tail and
-/// the difference taken on the side of the mode. The scale is bounded like the Gaussian's (<see cref="BoundedLogScale"/>).
+/// logistic: log(σ(a) − σ(b)) = log σ(a) + log σ(−b) + log(1 − e^(b − a)); Gaussian: log Φ accurate in both tails
+/// (<see cref="LogNormalCdf"/>) and the difference taken in the tail away from the mode. The scale is bounded like the Gaussian's (<see cref="BoundedLogScale"/>).
 /// </summary>
 public sealed class DiscretizedLikelihood : Likelihood
 {
@@ -74,9 +74,9 @@ public sealed class DiscretizedLikelihood : Likelihood
     };
 
     /// <inheritdoc />
-    public override string Signature => $"discretized-{Family}-{Levels}-" + (Scale == GaussianVariance.Fixed
+    public override string Signature => ($"discretized-{Family}-{Levels}-" + (Scale == GaussianVariance.Fixed
         ? $"fixed-{fixedScale.ToString("R", CultureInfo.InvariantCulture)}"
-        : $"{Scale}-{Dimensions}").ToLowerInvariant();
+        : $"{Scale}-{Dimensions}")).ToLowerInvariant();
 
     /// <summary>The bounded log scale for a decoder output: [1, 1] (fixed, shared), [1, D] (per pixel) or [N, D] (decoder output).</summary>
     public Tensor LogScale(Tensor decoderOutput) => Scale switch
@@ -128,13 +128,24 @@ public sealed class DiscretizedLikelihood : Likelihood
         return where(first, LogNormalCdf(a), where(last, LogNormalCdf(b.neg()), inner));
     }
 
-    /// <summary>log Φ(z), stable in both tails: ½ erfcx(−z/√2) e^(−z²/2) below 0, log1p(−½ erfc(z/√2)) above (each branch on clamped input, so no gradient is NaN).</summary>
+    /// <summary>
+    /// log Φ(z), accurate in both tails: log1p(−½ erfc(z/√2)) above 0; log(½ erfc(−z/√2)) down to −20 (−10 in float32, where
+    /// Φ still has a normal exponent); below that the asymptotic series log Φ(z) = −z²/2 − log(−z) − ½ log 2π
+    /// + log(1 − 1/z² + 3/z⁴ − 15/z⁶ + 105/z⁸ − 945/z¹⁰), whose first omitted term is below 1e-11 there (1e-8 in float32).
+    /// Each branch sees clamped input, so no gradient is NaN. (TorchSharp 0.107's special.erfcx computes erfc and its
+    /// special.ndtr returns 0 below about −9, so both are avoided.)
+    /// </summary>
     public static Tensor LogNormalCdf(Tensor z)
     {
-        Tensor negative = z.clamp_max(0), positive = z.clamp_min(0);
-        Tensor lowerTail = special.erfcx(negative.neg().div(Math.Sqrt(2))).mul(0.5).log() - negative.square().mul(0.5);
-        Tensor upperTail = special.erfc(positive.div(Math.Sqrt(2))).mul(-0.5).log1p();
-        return where(z < 0, lowerTail, upperTail);
+        double switchPoint = z.dtype == ScalarType.Float64 ? -20 : -10;
+        Tensor positive = z.clamp_min(0), middle = z.clamp(switchPoint, 0), tail = z.clamp_max(switchPoint);
+        Tensor upper = special.erfc(positive.div(Math.Sqrt(2))).mul(-0.5).log1p();
+        Tensor centre = special.erfc(middle.neg().div(Math.Sqrt(2))).mul(0.5).log();
+        Tensor inverseSquare = tail.square().reciprocal();
+        // 1 − 1/z² + 3/z⁴ − 15/z⁶ + 105/z⁸ − 945/z¹⁰, by Horner's rule in 1/z².
+        Tensor series = inverseSquare.mul(-945).add(105).mul(inverseSquare).sub(15).mul(inverseSquare).add(3).mul(inverseSquare).sub(1).mul(inverseSquare).add(1);
+        Tensor asymptotic = tail.square().mul(-0.5) - tail.neg().log() - 0.5 * Math.Log(2 * Math.PI) + series.log();
+        return where(z >= 0, upper, where(z >= switchPoint, centre, asymptotic));
     }
 
     /// <summary>log(1 − e^t) for t &lt; 0, accurate near 0 and far below it (Mächler 2012).</summary>

@@ -34,6 +34,9 @@ public class CommandLineTests
     [InlineData("sweep --shard 3/2", "--shard '3/2'")]
     [InlineData("train --data /nonexistent/data", "/nonexistent/data")]
     [InlineData("info --device cuda", "CUDA is not available")]
+    [InlineData("train --likelihood GaussianPerPixel --dequantize None --epochs 1", "--dequantize Uniform")]
+    [InlineData("train --likelihood DiscretizedLogistic --binarization Dynamic --epochs 1", "models pixels of 256 levels")]
+    [InlineData("train --likelihood Bernoulli --dequantize Uniform --epochs 1", "Dequantisation is for continuous densities")]
     public async Task BadInputIsOneClearLineAndExitCodeTwo(string arguments, string named)
     {
         var (code, output, error) = await Run(arguments.Split(' '));
