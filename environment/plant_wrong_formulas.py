@@ -54,7 +54,8 @@ MUTANTS = [
     ("Data/Dequantization.cs", "dimensions * Math.Log(levels);", "dimensions * Math.Log(levels - 1);", "8-bit: Jacobian D log 255 for D log 256", False),
     ("Data/Dequantization.cs", "dimensions * Math.Log(levels);", "0.0 * dimensions;", "8-bit: dequantised density without the Jacobian", False),
     ("Data/Dequantization.cs", "level.add(1).div(levels);", "level.add(1).div(levels - 1);", "8-bit: bin upper edge (k + 1)/(L − 1)", False),
-    ("Data/Dequantization.cs", "x.mul(levels - 1).round()", "x.mul(levels).floor()", "8-bit: level from floor(x·L) for round(x·(L − 1))", False),
+    ("Data/Dequantization.cs", "x.mul(levels - 1).round()", "x.mul(levels).floor()", "8-bit: level from floor(x·L) (= round(x·(L − 1)) for every stored k/(L − 1))", True),
+    ("Data/Dequantization.cs", "x.mul(levels - 1).round()", "x.mul(levels).round()", "8-bit: level from round(x·L) for round(x·(L − 1))", False),
     ("Data/Dequantization.cs", ".add(u.div(levels))", ".add(u.div(levels - 1))", "8-bit: dequantising noise u/(L − 1) overflows the bin", False),
     ("Models/DiscretizedLikelihood.cs", "Tensor logAboveLower = nn.functional.logsigmoid(b.neg());", "Tensor logAboveLower = nn.functional.logsigmoid(b);", "8-bit: logistic mass above the lower edge as σ(b)", False),
     ("Models/DiscretizedLikelihood.cs", "logUpper + logAboveLower + Log1MinusExp(b - a)", "logUpper + logAboveLower", "8-bit: logistic bin mass without its (1 − e^(b − a)) factor", False),
@@ -64,7 +65,7 @@ MUTANTS = [
     ("Models/DiscretizedLikelihood.cs", ".sub(1).mul(inverseSquare).add(1);", ".add(1).mul(inverseSquare).add(1);", "8-bit: log Φ tail series with +1/z²", False),
     ("Models/DiscretizedLikelihood.cs", "Tensor upper = (PixelBins.UpperEdge(level, Levels) - mean) * inverseScale;", "Tensor upper = (PixelBins.UpperEdge(level, Levels) + mean) * inverseScale;", "8-bit: standardised upper edge with + μ", False),
     ("Models/DiscretizedLikelihood.cs", "Tensor inverseScale = LogScale(decoderOutput).neg().exp();", "Tensor inverseScale = LogScale(decoderOutput).exp();", "8-bit: discretised likelihood multiplies by the scale", False),
-    ("Models/DiscretizedLikelihood.cs", "Tensor right = b > 0;", "Tensor right = b < 0;", "8-bit: Gaussian bin difference taken on the mode's side (same maths, less precision)", True),
+    ("Models/DiscretizedLikelihood.cs", "Tensor right = b > 0;", "Tensor right = b < 0;", "8-bit: Gaussian bin difference taken on the side of the mode (same maths in exact arithmetic; log Φ ≈ 0 there loses the tail)", False),
 ]
 
 
