@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace VaeLab.Data;
@@ -26,13 +27,29 @@ public enum Dequantization
 public static class PixelBins
 {
     /// <summary>The level k ∈ {0, …, L − 1} of stored values x = k/(L − 1) (rounded and clamped: float storage is not exact).</summary>
-    public static Tensor Level(Tensor x, int levels) => x.mul(levels - 1).round().clamp(0, levels - 1);
+    public static Tensor Level(Tensor x, int levels)
+    {
+        // Explicit Scalars, disposed here: an implicit double → Scalar conversion leaves a native Scalar to the finalizer.
+        using Scalar last = (double)(levels - 1), zero = 0.0;
+        using Tensor scaled = x.mul(last);
+        using Tensor rounded = scaled.round();
+        return rounded.clamp(zero, last);
+    }
 
     /// <summary>The lower edge k/L of level k's bin in the continuous coordinate.</summary>
-    public static Tensor LowerEdge(Tensor level, int levels) => level.div(levels);
+    public static Tensor LowerEdge(Tensor level, int levels)
+    {
+        using Scalar count = (double)levels;
+        return level.div(count);
+    }
 
     /// <summary>The upper edge (k + 1)/L of level k's bin.</summary>
-    public static Tensor UpperEdge(Tensor level, int levels) => level.add(1).div(levels);
+    public static Tensor UpperEdge(Tensor level, int levels)
+    {
+        using Scalar count = (double)levels, one = 1.0;
+        using Tensor next = level.add(one);
+        return next.div(count);
+    }
 
     /// <summary>
     /// Uniformly dequantised values x̃ = (k + u)/L, u ~ U[0, 1) drawn from <paramref name="generator"/>, in the dtype of
@@ -43,8 +60,9 @@ public static class PixelBins
     {
         if (levels < 2) throw new ArgumentOutOfRangeException(nameof(levels), levels, "Quantised data has at least 2 levels.");
         using var scope = NewDisposeScope();
+        using Scalar count = (double)levels;
         Tensor u = rand(x.shape, x.dtype, x.device, generator: generator);
-        return LowerEdge(Level(x, levels), levels).add(u.div(levels)).MoveToOuterDisposeScope();
+        return LowerEdge(Level(x, levels), levels).add(u.div(count)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -75,7 +75,7 @@ public static class DiscretizationCheck
         double node = 0.5 / Math.Sqrt(3);
         double[] nodes = [0.5 - node, 0.5 + node];
         double jacobian = PixelBins.LogJacobianNats(1, Levels);
-        double violation = 0, tight = 0, tightTolerance = 0, loosest = 0;
+        double violation = double.NegativeInfinity, tight = 0, tightTolerance = 0, loosest = 0;   // violation: the largest bound − log-mass
         foreach (double sigma in new[] { 1e-3, 0.01, 0.1, 0.3 })
             foreach (double mean in new[] { 0.1, 0.5, 0.77 })
             {

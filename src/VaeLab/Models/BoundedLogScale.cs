@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace VaeLab.Models;
@@ -15,8 +16,15 @@ public static class BoundedLogScale
     /// <summary>Largest log σ a learned scale can take (σ = 10).</summary>
     public static readonly double Max = Math.Log(10);
 
+    static readonly Scalar Width = Max - Min, Low = Min;   // made once: implicit Scalars are freed only by the finalizer
+
     /// <summary>log σ of a raw parameter or decoder output.</summary>
-    public static Tensor FromRaw(Tensor raw) => raw.sigmoid().mul(Max - Min).add(Min);
+    public static Tensor FromRaw(Tensor raw)
+    {
+        using Tensor probability = raw.sigmoid();
+        using Tensor scaled = probability.mul(Width);
+        return scaled.add(Low);
+    }
 
     /// <summary>The raw value whose bounded log σ is <paramref name="logScale"/> (strictly inside the bounds).</summary>
     public static double RawFor(double logScale)
