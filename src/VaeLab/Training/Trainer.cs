@@ -141,7 +141,7 @@ public sealed class Trainer : IDisposable
                     Step++;
                     int n = batch.Count;
                     examples += n;
-                    lossSum += loss * n;
+                    lossSum += (loss + jacobian) * n;   // the objective on the discrete image (a bound) when dequantised
                     reconstructionSum += reconstruction - jacobian * n;   // of the discrete image (a bound) when dequantised
                     klSum += kl;
                     elboSum += reconstruction - jacobian * n - kl;

@@ -42,6 +42,12 @@ public class DerivationChecksTests
             Fails(costs, $"{variant}: ∫ p(x|z) dx = 1");
         }
         Fails(costs, "Bernoulli (logits): Σ over x");
+        var pixels = DiscretizationCheck.Run(DroppedConstant);
+        foreach (string family in new[] { "gaussian", "logistic" })
+        {
+            Fails(pixels, $"discretised {family}: Σ over the 256 levels");
+            Fails(pixels, $"discretised {family}: log P(k) = log[F((k + 1)/256) − F(k/256)]");
+        }
     }
 
     [Fact]
@@ -117,8 +123,8 @@ public class DerivationSuiteTests
         var names = new List<string>();
         DerivationReport report = DerivationSuite.Run(progress: new Collect(names));
         Assert.True(report.AllPass, string.Join("\n", report.Failures.Select(f => $"{f.Check}: {f.Step}: {f.Left} vs {f.Right}, |diff| {f.Difference} > {f.Tolerance}")));
-        Assert.Equal(5, report.Rows.Select(r => r.Check).Distinct().Count());
-        Assert.Equal(5, names.Count);
+        Assert.Equal(6, report.Rows.Select(r => r.Check).Distinct().Count());
+        Assert.Equal(6, names.Count);
     }
 
     sealed class Collect(List<string> names) : IProgress<string>
