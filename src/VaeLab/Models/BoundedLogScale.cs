@@ -33,6 +33,21 @@ public static class BoundedLogScale
         return Math.Log(p / (1 - p));
     }
 
+    /// <summary>
+    /// The raw parameter of a learned scale, initialised so that its bounded σ is <paramref name="initialSigma"/>: one value
+    /// shared by all dimensions ([1]) or one per dimension ([D]); null for a fixed scale or one the decoder outputs.
+    /// </summary>
+    public static TorchSharp.Modules.Parameter? NewParameter(GaussianVariance mode, long dimensions, double initialSigma)
+    {
+        double raw = RawFor(Math.Log(initialSigma));
+        return mode switch
+        {
+            GaussianVariance.LearnedShared => new TorchSharp.Modules.Parameter(full(new long[] { 1 }, raw, ScalarType.Float32)),
+            GaussianVariance.LearnedPerDimension => new TorchSharp.Modules.Parameter(full(new long[] { dimensions }, raw, ScalarType.Float32)),
+            _ => null,
+        };
+    }
+
     /// <summary>Checks that a fixed or initial σ lies within the bounds.</summary>
     /// <exception cref="ArgumentOutOfRangeException">σ outside [0.001, 10].</exception>
     public static void Validate(double sigma, string parameterName)

@@ -46,13 +46,7 @@ public sealed class DiscretizedLikelihood : Likelihood
         Levels = levels;
         fixedScale = initialScale;
         lastLevel = (double)(levels - 1);
-        double raw = BoundedLogScale.RawFor(Math.Log(initialScale));
-        rawLogScale = scale switch
-        {
-            GaussianVariance.LearnedShared => new Parameter(full(new long[] { 1 }, raw, ScalarType.Float32)),
-            GaussianVariance.LearnedPerDimension => new Parameter(full(new long[] { dimensions }, raw, ScalarType.Float32)),
-            _ => null,
-        };
+        rawLogScale = BoundedLogScale.NewParameter(scale, dimensions, initialScale);
         RegisterComponents();
     }
 

@@ -34,13 +34,7 @@ public sealed class GaussianLikelihood : Likelihood
         Variance = variance;
         Dimensions = dimensions;
         fixedSigma = sigma;
-        double raw = BoundedLogScale.RawFor(Math.Log(sigma));
-        rawLogSigma = variance switch
-        {
-            GaussianVariance.LearnedShared => new Parameter(full(new long[] { 1 }, raw, ScalarType.Float32)),
-            GaussianVariance.LearnedPerDimension => new Parameter(full(new long[] { dimensions }, raw, ScalarType.Float32)),
-            _ => null,
-        };
+        rawLogSigma = BoundedLogScale.NewParameter(variance, dimensions, sigma);
         RegisterComponents();
     }
 
