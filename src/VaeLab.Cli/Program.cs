@@ -9,6 +9,7 @@ root.Subcommands.Add(SweepCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(SlurmCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
+root.Subcommands.Add(GapCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 

@@ -8,7 +8,7 @@ namespace VaeLab.Derivation;
 /// Check 1, exact: the linear-Gaussian model p(z) = N(0, I), p(x|z) = N(Wz + b, σ²I) built as a
 /// <see cref="VariationalAutoencoder"/> from the library's own classes (an affine encoder, a one-layer decoder,
 /// the fixed-σ Gaussian likelihood). Its log p(x), posterior and ELBO are closed form, so the library's encoder,
-/// decoder, likelihood, <see cref="GaussianKl"/> and <see cref="Elbo.Estimate"/> meet exact values: to round-off
+/// decoder, likelihood, <see cref="GaussianKl"/> and <see cref="Elbo.Estimate(VariationalAutoencoder, Tensor, Generator?, int)"/> meet exact values: to round-off
 /// where the library computes in closed form, within Monte Carlo standard errors where it samples.
 /// </summary>
 public static class LinearGaussianCheck

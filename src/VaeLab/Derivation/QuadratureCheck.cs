@@ -11,7 +11,7 @@ namespace VaeLab.Derivation;
 /// <summary>
 /// Check 2, exact up to quadrature: for a trained nonlinear VAE with a 1- or 2-dimensional latent, each side of
 /// log p(x) = ELBO + KL(q ‖ p(z|x)) by its own method: log p(x) = log ∫ p(x|z) p(z) dz on a global grid refined until
-/// it stops changing; the ELBO by the library's <see cref="Elbo.Estimate"/> (cross-checked by Gauss–Hermite);
+/// it stops changing; the ELBO by the library's <see cref="Elbo.Estimate(VariationalAutoencoder, Tensor, Generator?, int)"/> (cross-checked by Gauss–Hermite);
 /// KL(q ‖ p(z|x)) on a local grid with the posterior normalised there. Nothing on one side is taken from another.
 /// </summary>
 public static class QuadratureCheck
@@ -40,7 +40,7 @@ public static class QuadratureCheck
     /// <param name="x">The examples to check.</param>
     /// <param name="seed">Seed of the pinwheel VAE (when none is given) and of the ELBO's Monte Carlo draws.</param>
     /// <param name="tolerance">The target accuracy of the grids, nats: log p(x) is refined until it changes by less than a tenth of it.</param>
-    /// <param name="monteCarloSamples">z draws per example for <see cref="Elbo.Estimate"/>.</param>
+    /// <param name="monteCarloSamples">z draws per example for <see cref="Elbo.Estimate(VariationalAutoencoder, Tensor, Generator?, int)"/>.</param>
     /// <exception cref="ArgumentException">A latent size other than 1 or 2.</exception>
     /// <remarks>The model is evaluated in float64 and returned to its dtype afterwards.</remarks>
     public static IReadOnlyList<DerivationRow> Run(CheckedComponents? components = null, VariationalAutoencoder? model = null, Tensor? x = null, long seed = 2, double tolerance = 1e-3, int monteCarloSamples = 200_000)
@@ -269,7 +269,7 @@ public static class QuadratureCheck
     }
 
     // log p(x) for every example: log Σ_grid exp(log p(x|z) + log p(z)) + log ΔA, decoding the grid in chunks.
-    static Tensor LogMarginalOnGrid(VariationalAutoencoder model, Tensor flat, int n)
+    internal static Tensor LogMarginalOnGrid(VariationalAutoencoder model, Tensor flat, int n)
     {
         using var scope = NewDisposeScope();
         int d = (int)model.LatentDimensions;

@@ -62,6 +62,7 @@ public static class Evaluator
         model.eval();
         double jacobian = treatment.LogJacobianNats(data.Dimension);
         double sum = 0, sumSquares = 0, monteCarloVariance = 0;
+        var perExample = new List<double>(data.Count);
         foreach (var (start, end) in Batches(data, batchSize))
         {
             using var scope = NewDisposeScope();
@@ -79,10 +80,10 @@ public static class Evaluator
                 logSum = stack([logSum, logWeights.logsumexp(0)]).logsumexp(0).MoveToOuterDisposeScope();
                 logSumSquares = stack([logSumSquares, logWeights.mul(2).logsumexp(0)]).logsumexp(0).MoveToOuterDisposeScope();
             }
-            // log p̂ = log Σw − log k. Delta method: Var(log p̂) ≈ Var(w) / (k · mean(w)²) = (k·Σw²/(Σw)² − 1) / (k − 1).
+            // log p̂ = log Σw − log k, its Monte Carlo variance by the delta method.
             Tensor logLikelihood = logSum.sub(Math.Log(k) + jacobian);
-            Tensor ratio = logSumSquares.sub(logSum.mul(2)).exp().mul(k);
-            Tensor perExampleVariance = k > 1 ? ratio.sub(1).clamp_min(0).div(k - 1) : zeros_like(ratio);
+            Tensor perExampleVariance = LogMeanExp.DeltaVariance(logSum, logSumSquares, k);
+            perExample.AddRange(logLikelihood.cpu().data<double>().ToArray());
             sum += logLikelihood.sum().item<double>();
             sumSquares += logLikelihood.square().sum().item<double>();
             monteCarloVariance += perExampleVariance.sum().item<double>();
@@ -90,7 +91,7 @@ public static class Evaluator
         int n = data.Count;
         double average = sum / n;
         double spread = Math.Max(sumSquares / n - average * average, 0) * n / Math.Max(n - 1, 1);
-        return new LogLikelihoodEstimate(n, data.Dimension, k, average, Math.Sqrt(monteCarloVariance) / n, Math.Sqrt(spread / n)) { Treatment = treatment };
+        return new LogLikelihoodEstimate(n, data.Dimension, k, average, Math.Sqrt(monteCarloVariance) / n, Math.Sqrt(spread / n)) { Treatment = treatment, PerExampleNats = perExample.ToArray() };
     }
 
     /// <summary>Mean analytic KL per latent dimension over <paramref name="data"/>, nats: where the rate goes.</summary>

@@ -15,6 +15,10 @@ public sealed record LogLikelihoodEstimate(int Examples, long Dimensions, int Sa
     /// <summary>How the data was treated and what the figures mean (dequantised bound, probability, or grey-level cross-entropy); null when unknown.</summary>
     public VaeLab.Models.PixelTreatment? Treatment { get; init; }
 
+    /// <summary>Each example's log (1/k) Σ_i w_i, in the data's order (null in estimates made before this was kept).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double[]? PerExampleNats { get; init; }
+
     /// <summary>−log p(x) in bits per dimension.</summary>
     public double NegativeLogLikelihoodBitsPerDimension => -LogLikelihoodNats / (Dimensions * Math.Log(2));
 }

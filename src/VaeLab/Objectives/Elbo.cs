@@ -16,10 +16,25 @@ public static class Elbo
     {
         ArgumentNullException.ThrowIfNull(model);
         if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least one sample of z is needed.");
+        var (mean, logVariance) = model.Encode(x);
+        using (mean)
+        using (logVariance)
+            return Estimate(model, x, mean, logVariance, generator, samples);
+    }
+
+    /// <summary>
+    /// The ELBO terms for a given diagonal Gaussian q = N(<paramref name="mean"/>, diag exp(<paramref name="logVariance"/>)) ([N, d]
+    /// each) instead of the encoder's: what a per-example q fitted by optimisation is scored with (<c>LocalPosterior</c>).
+    /// Differentiable in μ and log σ² (and the decoder). The returned estimate owns its tensors, including copies' handles to μ and log σ².
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Fewer than one sample.</exception>
+    public static ElboEstimate Estimate(VariationalAutoencoder model, Tensor x, Tensor mean, Tensor logVariance, Generator? generator = null, int samples = 1)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least one sample of z is needed.");
         using var scope = NewDisposeScope();
         long n = x.shape[0];
         Tensor flat = x.view(n, -1);
-        var (mean, logVariance) = model.Encode(x);
         Tensor logLikelihood;
         if (samples == 1)
         {
@@ -38,6 +53,6 @@ public static class Elbo
         Tensor klPerDimension = GaussianKl.PerDimension(mean, logVariance);
         Tensor kl = klPerDimension.sum(1);
         return new ElboEstimate(logLikelihood.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(),
-            klPerDimension.MoveToOuterDisposeScope(), mean.MoveToOuterDisposeScope(), logVariance.MoveToOuterDisposeScope());
+            klPerDimension.MoveToOuterDisposeScope(), mean.alias().MoveToOuterDisposeScope(), logVariance.alias().MoveToOuterDisposeScope());
     }
 }
