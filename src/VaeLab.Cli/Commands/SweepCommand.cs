@@ -22,9 +22,12 @@ internal static class SweepCommand
         var importance = new Option<int>("--importance-samples") { Description = "k for log p(x) per run (0 = skip).", DefaultValueFactory = _ => 100 };
         var output = new Option<string>("--out") { Description = "Results folder (rows in runs/, checkpoints in checkpoints/).", DefaultValueFactory = _ => "results" };
         var shard = new Option<string>("--shard") { Description = "i/n: run only the i-th of n disjoint slices (0-based), e.g. from a job array index.", DefaultValueFactory = _ => "0/1" };
+        var gap = new Option<bool>("--gap") { Description = "Also decompose each run's inference gap (AIS log p(x), L[q*], approximation and amortisation gaps) on --gap-examples test examples: columns log_px_ais_nats … amortisation_gap_nats." };
+        var gapExamples = new Option<int>("--gap-examples") { Description = "Test examples of the --gap decomposition.", DefaultValueFactory = _ => 200 };
+        var gapQuick = new Option<bool>("--gap-quick") { Description = "Quick settings for --gap (IS-500, AIS 100×8×5, q* ≤ 400 steps): seconds per run, rough figures." };
         var command = new Command("sweep", "Run or continue a sweep over latent size × β × seed; finished runs are skipped, interrupted ones resume from their checkpoints.")
         {
-            threads, spec, latent, beta, seeds, epochs, data, trainExamples, testExamples, importance, output, shard,
+            threads, spec, latent, beta, seeds, epochs, data, trainExamples, testExamples, importance, output, shard, gap, gapExamples, gapQuick,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -34,6 +37,11 @@ internal static class SweepCommand
                 : new SweepSpec(parse.GetValue(latent)!, parse.GetValue(beta)!, parse.GetValue(seeds)!, parse.GetValue(epochs),
                     Data: parse.GetValue(data), TrainExamples: parse.GetValue(trainExamples), TestExamples: parse.GetValue(testExamples),
                     ImportanceSamples: parse.GetValue(importance));
+            if (parse.GetValue(gap))
+            {
+                if (parse.GetValue(gapExamples) < 1) throw new ArgumentException($"--gap-examples must be at least 1, got {parse.GetValue(gapExamples)}.");
+                sweep = sweep with { GapExamples = parse.GetValue(gapExamples), QuickGap = parse.GetValue(gapQuick) };
+            }
             var (index, count) = ParseShard(parse.GetValue(shard)!);
             var store = new ResultStore(parse.GetValue(output)!);
             Console.WriteLine($"sweep: {sweep.Configurations().Count} runs, shard {index}/{count}; results in {store.Folder}");
@@ -49,9 +57,9 @@ internal static class SweepCommand
         return command;
     }
 
-    static string Scores(RunResult row) => row.Disentanglement is { } d
+    static string Scores(RunResult row) => (row.Disentanglement is { } d
         ? string.Create(CultureInfo.InvariantCulture, $", MIG {d.Mig:F3}, FactorVAE {d.FactorVaeScore:F3}, β-VAE {d.BetaVaeScore:F3}")
-        : "";
+        : "") + (row.Gap is { } g ? $", approximation gap {g.ApproximationGap}, amortisation gap {g.AmortisationGap}" : "");
 
     /// <summary>Parses "i/n".</summary>
     /// <exception cref="ArgumentException">Not of the form i/n with 0 ≤ i &lt; n.</exception>

@@ -10,7 +10,9 @@ namespace VaeLab.Experiments;
 /// types) for grouping and display in notebooks, and as CSV written with the invariant culture in UTF-8. The
 /// disentanglement scores (mig, factorvae_score, betavae_score) are NaN for runs on data without a factor grid.
 /// bits_per_dim is −log₂ p(x) per dimension (from log p(x), else the ELBO); figures_are says what the log-likelihoods are
-/// (a bound on log P(8-bit image), a probability, or a grey-level cross-entropy).
+/// (a bound on log P(8-bit image), a probability, or a grey-level cross-entropy). The inference-gap columns (log_px_ais_nats,
+/// log_px_ais_se, elbo_local_nats, approximation_gap_nats, amortisation_gap_nats; nats per example over the run's first
+/// gap examples) are NaN for runs swept without --gap.
 /// </summary>
 public static class ResultsTable
 {
@@ -19,7 +21,8 @@ public static class ResultsTable
     [
         "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture",
         "test_elbo_nats", "test_elbo_se", "reconstruction_loglik_nats", "kl_nats", "distortion_nats",
-        "log_px_nats", "log_px_se", "bits_per_dim", "figures_are", "active_units", "mig", "factorvae_score", "betavae_score", "wall_seconds",
+        "log_px_nats", "log_px_se", "bits_per_dim", "figures_are", "active_units", "mig", "factorvae_score", "betavae_score",
+        "log_px_ais_nats", "log_px_ais_se", "elbo_local_nats", "approximation_gap_nats", "amortisation_gap_nats", "wall_seconds",
     ];
 
     /// <summary>The runs as a DataFrame, ordered by latent size, β and seed.</summary>
@@ -48,6 +51,11 @@ public static class ResultsTable
             Double("mig", r => r.Disentanglement?.Mig ?? double.NaN),
             Double("factorvae_score", r => r.Disentanglement?.FactorVaeScore ?? double.NaN),
             Double("betavae_score", r => r.Disentanglement?.BetaVaeScore ?? double.NaN),
+            Double("log_px_ais_nats", r => r.Gap?.LogLikelihoodAis.Nats ?? double.NaN),
+            Double("log_px_ais_se", r => r.Gap?.LogLikelihoodAis.StandardError ?? double.NaN),
+            Double("elbo_local_nats", r => r.Gap?.ElboLocal.Nats ?? double.NaN),
+            Double("approximation_gap_nats", r => r.Gap?.ApproximationGap.Nats ?? double.NaN),
+            Double("amortisation_gap_nats", r => r.Gap?.AmortisationGap.Nats ?? double.NaN),
             Double("wall_seconds", r => r.WallSeconds));
     }
 
@@ -55,7 +63,8 @@ public static class ResultsTable
     public static Type[] ColumnTypes { get; } =
         [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string),
          typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double),
-         typeof(double), typeof(string), typeof(int), typeof(double), typeof(double), typeof(double), typeof(double)];
+         typeof(double), typeof(string), typeof(int), typeof(double), typeof(double), typeof(double),
+         typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double)];
 
     /// <summary>Writes the frame as CSV (invariant culture, UTF-8, header line) atomically.</summary>
     public static void WriteCsv(DataFrame frame, string path) =>

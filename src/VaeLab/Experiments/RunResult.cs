@@ -53,6 +53,9 @@ public sealed record RunResult(
     /// </summary>
     public VaeLab.Models.PixelTreatment? Treatment { get; init; }
 
+    /// <summary>The inference gap decomposed (AIS, L[q*], approximation and amortisation gaps) when the sweep ran with a gap; null otherwise.</summary>
+    public VaeLab.Evaluation.Inference.GapDecomposition? Gap { get; init; }
+
     /// <summary>−log₂ p(x) per dimension from the importance-sampled estimate (else from the ELBO): bits per dimension.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public double BitsPerDimension => -(double.IsFinite(LogLikelihoodNats) ? LogLikelihoodNats : TestElboNats) / (Config.Model.InputShape.Aggregate(1L, (a, b) => a * b) * Math.Log(2));

@@ -4,6 +4,7 @@ using VaeLab.Data;
 using VaeLab.Data.Synthetic;
 using VaeLab.Evaluation;
 using VaeLab.Evaluation.Disentanglement;
+using VaeLab.Evaluation.Inference;
 using VaeLab.Models;
 using VaeLab.Runtime;
 using VaeLab.Training;
@@ -56,7 +57,7 @@ public static class SweepRunner
             progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
             int number = i + 1;
             var training = detail is null ? null : new Forward<TrainingProgress>(p => detail.Report(new SweepProgress(number, runs.Count, id, p)));
-            store.Add(RunOne(config, data, store, progress, training, cancellation)); // the row is the commit point: written last
+            store.Add(RunOne(config, data, store, progress, training, cancellation, spec)); // the row is the commit point: written last
             detail?.Report(new SweepProgress(number, runs.Count, id, null));
             File.Delete(store.CheckpointPath(id));
         }
@@ -65,7 +66,7 @@ public static class SweepRunner
         return results;
     }
 
-    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, IProgress<TrainingProgress>? training, CancellationToken cancellation)
+    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, IProgress<TrainingProgress>? training, CancellationToken cancellation, SweepSpec spec)
     {
         var clock = Stopwatch.StartNew();
         string checkpoint = store.CheckpointPath(config.Id);
@@ -102,6 +103,15 @@ public static class SweepRunner
             progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"  disentanglement: MIG {disentanglement.Mig:F3}, FactorVAE {disentanglement.FactorVaeScore:F3}, β-VAE {disentanglement.BetaVaeScore:F3}"));
         }
+        GapDecomposition? gap = null;
+        if (spec.GapExamples > 0)
+        {
+            using Tensor first = arange(Math.Min(spec.GapExamples, data.Test.Count));
+            using Dataset subset = data.Test.Subset(first);
+            gap = InferenceGap.Decompose(model, subset, spec.QuickGap ? GapOptions.Quick : new GapOptions(), config.Seed, cancellation: cancellation);
+            progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"  inference gap ({subset.Count} examples): approximation {gap.ApproximationGap}, amortisation {gap.AmortisationGap} nats"));
+        }
         store.SaveModel(config.Id, model);
         RuntimeInfo runtime = RuntimeInfo.Capture();
         string vaelab = typeof(SweepRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
@@ -113,6 +123,7 @@ public static class SweepRunner
         {
             Disentanglement = disentanglement,
             Treatment = elbo.Treatment,
+            Gap = gap,
         };
     }
 

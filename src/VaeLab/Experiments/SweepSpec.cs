@@ -43,6 +43,8 @@ public enum SweepData
 /// <param name="Likelihoods">Likelihoods to try as a further grid axis (null: just <paramref name="Likelihood"/>).</param>
 /// <param name="Architectures">Architectures to try as a further grid axis (null: just <paramref name="Architecture"/>).</param>
 /// <param name="EpochCounts">Epoch counts to try as a further grid axis (null: just <paramref name="Epochs"/>).</param>
+/// <param name="GapExamples">Decompose the inference gap of each run on its first this many test examples (0: skip; <c>--gap</c>).</param>
+/// <param name="QuickGap">Use <see cref="VaeLab.Evaluation.Inference.GapOptions.Quick"/> for the gap instead of the full defaults.</param>
 public sealed record SweepSpec(
     int[] LatentSizes,
     double[] Betas,
@@ -60,7 +62,9 @@ public sealed record SweepSpec(
     string? DataDirectory = null,
     LikelihoodKind[]? Likelihoods = null,
     Architecture[]? Architectures = null,
-    int[]? EpochCounts = null)
+    int[]? EpochCounts = null,
+    int GapExamples = 0,
+    bool QuickGap = false)
 {
     static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true, WriteIndented = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
@@ -97,6 +101,7 @@ public sealed record SweepSpec(
         if (EpochCounts is not null && EpochCounts.Any(e => e < 1))
             throw new ArgumentException("epochCounts: each must be at least 1.", nameof(EpochCounts));
         if (ImportanceSamples < 0) throw new ArgumentException("importanceSamples: must not be negative.", nameof(ImportanceSamples));
+        if (GapExamples < 0) throw new ArgumentException("gapExamples: must not be negative (0 skips the inference gap).", nameof(GapExamples));
     }
 
     /// <summary>Reads a spec from a JSON file, with errors that name the file.</summary>

@@ -37,6 +37,12 @@ public class CommandLineTests
     [InlineData("train --likelihood GaussianPerPixel --dequantize None --epochs 1", "--dequantize Uniform")]
     [InlineData("train --likelihood DiscretizedLogistic --binarization Dynamic --epochs 1", "models pixels of 256 levels")]
     [InlineData("train --likelihood Bernoulli --dequantize Uniform --epochs 1", "Dequantisation is for continuous densities")]
+    [InlineData("gap --chains 0 --examples 5", "Chains")]
+    [InlineData("gap --leapfrog -1 --examples 5", "LeapfrogSteps")]
+    [InlineData("gap --examples 0", "--examples")]
+    [InlineData("gap --store /nonexistent/results", "--run")]
+    [InlineData("gap --store /nonexistent/results --run d20-b1-s0-abc", "No finished run 'd20-b1-s0-abc'")]
+    [InlineData("gap --checkpoint /nonexistent/model.ckpt --examples 5", "/nonexistent/model.ckpt")]
     public async Task BadInputIsOneClearLineAndExitCodeTwo(string arguments, string named)
     {
         var (code, output, error) = await Run(arguments.Split(' '));

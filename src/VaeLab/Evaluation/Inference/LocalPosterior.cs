@@ -43,7 +43,8 @@ public static class LocalPosterior
         using var frozen = new FrozenParameters(model);
         var mu = new Parameter(mean.detach().clone(), requires_grad: true);
         var logSigma2 = new Parameter(logVariance.detach().clone(), requires_grad: true);
-        using var adam = new FlatAdam([mu, logSigma2], options.LearningRate);
+        var adam = new FlatAdam([mu, logSigma2], options.LearningRate);
+        int drops = 0;
         double windowSum = 0, previousWindow = double.NegativeInfinity;
         int step = 0;
         // Adam with a fixed rate ends jittering around the optimum; the iterates averaged over the last window (Polyak) sit closer.
@@ -52,6 +53,12 @@ public static class LocalPosterior
         while (step < options.MaxSteps)
         {
             cancellation.ThrowIfCancellationRequested();
+            if (adam.LearningRate > options.LearningRate * Math.Pow(0.1, drops) * 1.5)
+            {
+                // Made outside the step's dispose scope: the optimiser's buffers live across steps.
+                adam.Dispose();
+                adam = new FlatAdam([mu, logSigma2], options.LearningRate * Math.Pow(0.1, drops));
+            }
             using var scope = NewDisposeScope();
             adam.ZeroGrad();
             using ElboEstimate terms = Elbo.Estimate(model, x, mu, logSigma2, generator, options.SamplesPerStep);
@@ -71,13 +78,20 @@ public static class LocalPosterior
             {
                 double windowMean = windowSum / options.Window;
                 windowSum = 0;
-                if (windowMean - previousWindow < options.Tolerance) break;
+                if (windowMean - previousWindow < options.Tolerance)
+                {
+                    // A plateau: stop, or go on at a tenth of the rate (fresh moments) to settle closer to the optimum.
+                    if (drops == options.LearningRateDrops) break;
+                    drops++;
+                    windowMean = double.NegativeInfinity;
+                }
                 previousWindow = windowMean;
                 meanSum.zero_();
                 logVarianceSum.zero_();
                 inWindow = 0;
             }
         }
+        adam.Dispose();
         Tensor fittedMean, fittedLogVariance;
         using (no_grad())
         {

@@ -3,7 +3,8 @@ namespace VaeLab.Evaluation.Inference;
 /// <summary>
 /// Settings of the per-example fit of q*(z|x) (<see cref="LocalPosterior"/>) and of the ELBO estimates that score q and q*.
 /// Stopping rule: every <see cref="Window"/> steps the mean ELBO of the batch over that window is compared with the previous
-/// window's; the fit stops when it rose by less than <see cref="Tolerance"/> nats per example, or at <see cref="MaxSteps"/>.
+/// window's; when it rose by less than <see cref="Tolerance"/> nats per example the rate drops tenfold (at most
+/// <see cref="LearningRateDrops"/> times) and the fit goes on, else it stops; it always stops at <see cref="MaxSteps"/>.
 /// </summary>
 /// <param name="SamplesPerStep">Reparameterised z per example in each Adam step's ELBO estimate.</param>
 /// <param name="LearningRate">Adam's learning rate on μ and log σ².</param>
@@ -12,6 +13,7 @@ namespace VaeLab.Evaluation.Inference;
 /// <param name="Tolerance">Smallest rise of the windowed mean ELBO (nats per example) that keeps the fit going.</param>
 /// <param name="EvaluationSamples">z per example for the final estimates of L[q] and L[q*] (their standard errors shrink as 1/√this).</param>
 /// <param name="ExamplesPerBatch">Examples optimised together (each with its own μ, log σ² and Adam moments).</param>
+/// <param name="LearningRateDrops">Times the rate drops tenfold at a plateau before the fit stops.</param>
 public sealed record LocalPosteriorOptions(
     int SamplesPerStep = 16,
     double LearningRate = 1e-2,
@@ -19,7 +21,8 @@ public sealed record LocalPosteriorOptions(
     int Window = 100,
     double Tolerance = 0.01,
     int EvaluationSamples = 1000,
-    int ExamplesPerBatch = 250)
+    int ExamplesPerBatch = 250,
+    int LearningRateDrops = 1)
 {
     /// <summary>Small settings for tests and the quick mode of notebooks.</summary>
     public static LocalPosteriorOptions Quick { get; } = new(SamplesPerStep: 8, MaxSteps: 400, Window: 50, Tolerance: 0.05, EvaluationSamples: 200);
@@ -34,6 +37,7 @@ public sealed record LocalPosteriorOptions(
         if (Window < 1) throw new ArgumentOutOfRangeException(nameof(Window), Window, "The stopping window must be at least one step.");
         if (!(Tolerance >= 0)) throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, "The tolerance cannot be negative.");
         if (EvaluationSamples < 2) throw new ArgumentOutOfRangeException(nameof(EvaluationSamples), EvaluationSamples, "At least two samples are needed for a standard error.");
+        if (LearningRateDrops < 0) throw new ArgumentOutOfRangeException(nameof(LearningRateDrops), LearningRateDrops, "The number of rate drops cannot be negative.");
         if (ExamplesPerBatch < 1) throw new ArgumentOutOfRangeException(nameof(ExamplesPerBatch), ExamplesPerBatch, "A batch holds at least one example.");
     }
 }
