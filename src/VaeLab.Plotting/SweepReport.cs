@@ -49,6 +49,8 @@ public static class SweepReport
         }
         if (runs.Any(r => r.Disentanglement is not null))
             AddDisentanglement(page, runs, store, test);
+        if (runs.Any(r => r.Gap is not null))
+            AddInferenceGap(page, runs);
         if (store is not null && test is not null && runs.Count > 0)
             AddPictures(page, runs, store, test, classNames);
         if (store is not null && runs.Select(r => r.Config.Likelihood).Distinct().Count() > 1)
@@ -62,6 +64,38 @@ public static class SweepReport
                     .Chart(DerivationCharts.Posterior(figures.Posterior));
         }
         return page;
+    }
+
+    static void AddInferenceGap(HtmlPage page, IReadOnlyList<RunResult> runs)
+    {
+        RunResult[] rows = runs.Where(r => r.Gap is not null).OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed).ToArray();
+        var gap = rows[0].Gap!;
+        page.Heading("Inference gap")
+            .Paragraph(string.Create(CultureInfo.InvariantCulture,
+                $"KL(q(z|x) ‖ p(z|x)) = log p(x) − ELBO split as Cremer, Li and Duvenaud (2018): the approximation gap log p̂ − L[q*] (what the diagonal-Gaussian " +
+                $"family cannot express; q* fitted to each example by Adam) and the amortisation gap L[q*] − L[q] (what one shared encoder loses). log p̂ is the " +
+                $"tighter of AIS ({gap.Ais.Distributions} distributions × {gap.Ais.Chains} chains × {gap.Ais.LeapfrogSteps} leapfrog steps) and IS-{gap.ImportanceSamples}, " +
+                $"on each run's first {gap.Examples:N0} test examples; ± standard errors over those examples."))
+            .Chart(ExperimentCharts.InferenceGap(rows))
+            .Raw(PlainTable(["run", "log p̂(x)", "from", "L[q*]", "L[q]", "approximation gap", "amortisation gap"],
+                rows.Select(r => new[] { r.RunId, r.Gap!.LogLikelihood.ToString(), r.Gap.LogLikelihoodSource, r.Gap.ElboLocal.ToString(), r.Gap.ElboEncoder.ToString(),
+                    r.Gap.ApproximationGap.ToString(), r.Gap.AmortisationGap.ToString() })));
+    }
+
+    // A table of text cells (HTML-encoded), numbers right-aligned after the first column.
+    static string PlainTable(IReadOnlyList<string> columns, IEnumerable<string[]> rows)
+    {
+        var html = new StringBuilder("<table><thead><tr>");
+        foreach (string column in columns) html.Append("<th>").Append(WebUtility.HtmlEncode(column)).Append("</th>");
+        html.Append("</tr></thead><tbody>");
+        foreach (string[] row in rows)
+        {
+            html.Append("<tr>");
+            for (int i = 0; i < row.Length; i++)
+                html.Append(i == 0 ? "<td>" : "<td class=\"n\">").Append(WebUtility.HtmlEncode(row[i])).Append("</td>");
+            html.Append("</tr>");
+        }
+        return html.Append("</tbody></table>").ToString();
     }
 
     static void AddDisentanglement(HtmlPage page, IReadOnlyList<RunResult> runs, ResultStore? store, VaeLab.Data.Dataset? test)
