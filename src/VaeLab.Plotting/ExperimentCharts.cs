@@ -11,7 +11,7 @@ namespace VaeLab.Plotting;
 public static class ExperimentCharts
 {
     // Plotly's default colour cycle, so a line and its ±SE companions can share a colour.
-    static readonly string[] Palette = ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52"];
+    internal static readonly string[] Palette = ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52"];
 
     static string Label(RunResult r) => string.Create(CultureInfo.InvariantCulture, $"d={r.Config.LatentDimensions}, β={r.Config.Beta:G4}, seed {r.Config.Seed}");
 
@@ -101,21 +101,10 @@ public static class ExperimentCharts
     /// approximation gap log p̂ − L[q*] below, the amortisation gap L[q*] − L[q] on top, together log p̂ − L[q] = KL(q ‖ p(z|x)).
     /// Hover text gives each value ± its standard error over the examples.
     /// </summary>
-    public static GenericChart InferenceGap(IEnumerable<RunResult> runs)
-    {
-        RunResult[] rows = runs.Where(r => r.Gap is not null).OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed).ToArray();
-        string[] labels = rows.Select(Label).ToArray();
-        static string Text(VaeLab.Evaluation.Inference.NatsWithError f) => string.Create(CultureInfo.InvariantCulture, $"{f.Nats:F2} ± {f.StandardError:F2} nats");
-        GenericChart approximation = Chart.StackedColumn<double, string, string>(rows.Select(r => r.Gap!.ApproximationGap.Nats), Keys: labels,
-            Name: "approximation gap log p̂ − L[q*]", MultiText: rows.Select(r => Text(r.Gap!.ApproximationGap)).ToArray(), MarkerColor: Color.fromString(Palette[0]));
-        GenericChart amortisation = Chart.StackedColumn<double, string, string>(rows.Select(r => r.Gap!.AmortisationGap.Nats), Keys: labels,
-            Name: "amortisation gap L[q*] − L[q]", MultiText: rows.Select(r => Text(r.Gap!.AmortisationGap)).ToArray(), MarkerColor: Color.fromString(Palette[1]));
-        return Chart.Combine([approximation, amortisation])
-            .WithTitle("Inference gap log p̂(x) − ELBO = approximation + amortisation (nats per example)")
-            .WithYAxisStyle<double, double, string>(TitleText: "nats per example")
-            .WithXAxisStyle<double, double, string>(TitleText: "run")
-            .WithSize(Math.Max(600, 70 * rows.Length + 250), 450);
-    }
+    public static GenericChart InferenceGap(IEnumerable<RunResult> runs) =>
+        InferenceCharts.Decomposition(runs.Where(r => r.Gap is not null).OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed)
+            .Select(r => (Label(r), r.Gap!)));
+
 
     /// <summary>
     /// One disentanglement score (MIG, FactorVAE or β-VAE) of the runs that have one: against β with a line per latent size

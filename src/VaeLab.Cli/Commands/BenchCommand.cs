@@ -16,9 +16,10 @@ internal static class BenchCommand
         var data = CommonOptions.Data();
         var repeats = new Option<int>("--repeats") { Description = "Timed runs of the IDX load.", DefaultValueFactory = _ => 7 };
         var epochs = new Option<int>("--epochs") { Description = "Timed epochs of the reference training run (after one warm-up epoch).", DefaultValueFactory = _ => 2 };
-        var command = new Command("bench", "Measure, in one process: reference training speed against the matrix-product peak, importance-sampling throughput, IDX load time.")
+        var gap = new Option<bool>("--gap") { Description = "Also time the inference-gap tools (AIS and the q* fit at their default settings) with the trained model: about a minute more.", DefaultValueFactory = _ => true };
+        var command = new Command("bench", "Measure, in one process: reference training speed against the matrix-product peak, importance-sampling throughput, AIS and q* throughput, IDX load time.")
         {
-            threads, data, repeats, epochs,
+            threads, data, repeats, epochs, gap,
         };
         command.SetAction(parse =>
         {
@@ -27,7 +28,13 @@ internal static class BenchCommand
             using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
             AnsiConsole.MarkupLine($"[grey]data: {Markup.Escape(choice.Description)}[/]");
             var status = new Progress<string>(what => Console.Error.WriteLine($"measuring {what} …"));
-            TrainingBenchmarkResult training = TrainingBenchmark.Run(choice, parse.GetValue(epochs), progress: status);
+            var (training, model) = TrainingBenchmark.RunKeepingModel(choice, parse.GetValue(epochs), progress: status);
+            InferenceBenchmarkResult? inference = null;
+            if (parse.GetValue(gap))
+            {
+                ((IProgress<string>)status).Report("inference-gap tools: AIS and the q* fit at their default settings");
+                inference = InferenceBenchmark.Run(model, choice.Test, training.PeakGflops);
+            }
             IdxLoadResult idx = IdxLoadBenchmark.Run(parse.GetValue(repeats), parse.GetValue(data));
             var table = Tables.Create("measurement", "value");
             string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
@@ -37,6 +44,14 @@ internal static class BenchCommand
             Row("(b) float32 matrix product 2048²: GFLOP/s", training.PeakGflops.ToString("0.0", CultureInfo.InvariantCulture));
             Row("(c) training / peak", training.FractionOfPeak.ToString("0.00", CultureInfo.InvariantCulture));
             Row($"(d) log p(x), k = {training.ImportanceSamples}: examples/s", training.ImportanceSampledExamplesPerSecond.ToString("0.0", CultureInfo.InvariantCulture));
+            if (inference is not null)
+            {
+                var ais = new VaeLab.Evaluation.Inference.AisOptions();
+                Row($"(f) AIS log p(x) ({ais.Distributions}×{ais.Chains}×{ais.LeapfrogSteps}): examples/s", inference.AisExamplesPerSecond.ToString("0.00", CultureInfo.InvariantCulture) + $"  ({inference.AisExamples} examples timed at T = {inference.AisMeasuredDistributions}, scaled to T = {ais.Distributions})");
+                Row("(f) AIS: GFLOP/s, / peak", $"{inference.AisGflops.ToString("0.0", CultureInfo.InvariantCulture)}, {inference.AisFractionOfPeak.ToString("0.00", CultureInfo.InvariantCulture)}  (decoder forward + gradient to z)");
+                Row("(g) q* fit: example-steps/s", inference.LocalExampleStepsPerSecond.ToString("0", CultureInfo.InvariantCulture) + $"  ({new VaeLab.Evaluation.Inference.LocalPosteriorOptions().SamplesPerStep} samples per step)");
+                Row("(g) q* fit: GFLOP/s, / peak", $"{inference.LocalGflops.ToString("0.0", CultureInfo.InvariantCulture)}, {inference.LocalFractionOfPeak.ToString("0.00", CultureInfo.InvariantCulture)}");
+            }
             Row("(e) IDX load: source", idx.Source);
             Row("(e) IDX load: images (with labels)", idx.Images.ToString("N0", CultureInfo.InvariantCulture));
             Row($"(e) IDX load: median of {idx.Repeats} (s)", F(idx.MedianSeconds));

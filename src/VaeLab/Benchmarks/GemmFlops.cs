@@ -31,4 +31,19 @@ public static class GemmFlops
         }
         return total;
     }
+
+    /// <summary>
+    /// Matrix-product FLOPs of one decoder pass forward and back to z (no weight gradients), per row: what every leapfrog step
+    /// of AIS and every sample of a q* step costs. 2·in·out forward and 2·in·out for the input gradient per decoder layer.
+    /// </summary>
+    /// <exception cref="ArgumentException">The decoder holds no linear layer, or convolutions.</exception>
+    public static double DecoderGradientPerRow(VaeLab.Models.VariationalAutoencoder model)
+    {
+        var modules = model.Decoder.modules().ToArray();
+        if (modules.Any(m => m is Conv2d or ConvTranspose2d))
+            throw new ArgumentException("Only linear layers are counted; this decoder has convolutions.", nameof(model));
+        Linear[] linears = modules.OfType<Linear>().ToArray();
+        if (linears.Length == 0) throw new ArgumentException("The decoder has no linear layer.", nameof(model));
+        return linears.Sum(l => 4.0 * l.in_features * l.out_features);
+    }
 }

@@ -34,6 +34,14 @@ public static class TrainingBenchmark
     /// <summary>Runs the measurements; <paramref name="progress"/> hears what is being measured.</summary>
     public static TrainingBenchmarkResult Run(DataChoice data, int timedEpochs = 2, int importanceSamples = 1000, int importanceExamples = 200, IProgress<string>? progress = null)
     {
+        var (result, model) = RunKeepingModel(data, timedEpochs, importanceSamples, importanceExamples, progress);
+        model.Dispose();
+        return result;
+    }
+
+    /// <summary>As <see cref="Run"/>, and returns the trained model too (for more measurements in the same process).</summary>
+    public static (TrainingBenchmarkResult Result, VariationalAutoencoder Model) RunKeepingModel(DataChoice data, int timedEpochs = 2, int importanceSamples = 1000, int importanceExamples = 200, IProgress<string>? progress = null)
+    {
         if (timedEpochs < 1) throw new ArgumentOutOfRangeException(nameof(timedEpochs), timedEpochs, "Time at least one epoch.");
         progress?.Report("matrix-product peak");
         double peak = MatmulPeak.Measure();
@@ -53,7 +61,7 @@ public static class TrainingBenchmark
         Evaluator.ImportanceSampledLogLikelihood(model, subset, importanceSamples, seed: 0);
         double rate = subset.Count / clock.Elapsed.TotalSeconds;
 
-        return new TrainingBenchmarkResult(data.Description, data.Train.Count, timedEpochs, seconds, gflop, gflop / seconds, peak, importanceSamples, rate);
+        return (new TrainingBenchmarkResult(data.Description, data.Train.Count, timedEpochs, seconds, gflop, gflop / seconds, peak, importanceSamples, rate), model);
     }
 
     static double Median(IEnumerable<double> values)

@@ -15,4 +15,12 @@ public class GemmFlopsTests
         double expected = forward + forward + 2.0 * (651_200 - 784 * 400);
         Assert.Equal(expected, GemmFlops.TrainingPerExample(model));
     }
+
+    [Fact]
+    public void ADecoderPassToZCountsForwardAndInputGradientOfTheDecoderOnly()
+    {
+        using var model = VaeConfig.Reference.Build();
+        // Decoder 20-400-784: forward 2·(20·400 + 400·784), the gradient back to z as much again.
+        Assert.Equal(4.0 * (20 * 400 + 400 * 784), GemmFlops.DecoderGradientPerRow(model));
+    }
 }
