@@ -70,8 +70,8 @@ public static class Evaluator
             Tensor flat = x.view(x.shape[0], -1);
             var (mean, logVariance) = model.Encode(x);
             // Stream over chunks of samples, keeping per example: the running log-sum-exp of log w and of 2·log w.
-            Tensor logSum = full(new long[] { x.shape[0] }, double.NegativeInfinity, ScalarType.Float64);
-            Tensor logSumSquares = full(new long[] { x.shape[0] }, double.NegativeInfinity, ScalarType.Float64);
+            Tensor logSum = full(new long[] { x.shape[0] }, double.NegativeInfinity, ScalarType.Float64, x.device);
+            Tensor logSumSquares = full(new long[] { x.shape[0] }, double.NegativeInfinity, ScalarType.Float64, x.device);
             for (int done = 0; done < k; done += chunk)
             {
                 using var chunkScope = NewDisposeScope();

@@ -12,6 +12,11 @@ namespace VaeLab.Evaluation.Inference;
 /// <param name="TargetAcceptance">Acceptance probability the per-chain step size is adapted toward (about 0.65 is optimal for HMC).</param>
 /// <param name="ScheduleRadius">The sigmoid schedule's half-width δ: β_t ∝ sigmoid(δ (2t/T − 1)), rescaled to [0, 1] (Wu et al. 2017 use 4).</param>
 /// <param name="RowsPerBatch">Examples × chains decoded together: large enough for large matrix products, small enough for the caches.</param>
+/// <param name="PilotChains">
+/// Extra chains per example that adapt their step sizes and whose weights are discarded: the kept chains take, before each
+/// transition, the pilots' geometric-mean step size, so no kept chain's kernel depends on its own history (which would bias
+/// the weights). Reverse AIS runs its pilots forward from the prior first and follows their schedule backwards.
+/// </param>
 public sealed record AisOptions(
     int Distributions = 1000,
     int Chains = 16,
@@ -19,7 +24,8 @@ public sealed record AisOptions(
     double InitialStepSize = 0.05,
     double TargetAcceptance = 0.65,
     double ScheduleRadius = 4,
-    int RowsPerBatch = 2048)
+    int RowsPerBatch = 2048,
+    int PilotChains = 2)
 {
     /// <summary>Small settings for tests and the quick mode of notebooks (much looser than the defaults).</summary>
     public static AisOptions Quick { get; } = new(Distributions: 100, Chains: 8, LeapfrogSteps: 5);
@@ -34,9 +40,10 @@ public sealed record AisOptions(
         if (!(InitialStepSize > 0) || double.IsInfinity(InitialStepSize)) throw new ArgumentOutOfRangeException(nameof(InitialStepSize), InitialStepSize, "The step size must be a positive number.");
         if (!(TargetAcceptance > 0 && TargetAcceptance < 1)) throw new ArgumentOutOfRangeException(nameof(TargetAcceptance), TargetAcceptance, "The target acceptance must lie strictly between 0 and 1.");
         if (!(ScheduleRadius > 0) || double.IsInfinity(ScheduleRadius)) throw new ArgumentOutOfRangeException(nameof(ScheduleRadius), ScheduleRadius, "The schedule radius must be a positive number.");
-        if (RowsPerBatch < Chains) throw new ArgumentOutOfRangeException(nameof(RowsPerBatch), RowsPerBatch, $"A batch must hold at least one example's {Chains} chains.");
+        if (PilotChains < 1) throw new ArgumentOutOfRangeException(nameof(PilotChains), PilotChains, "At least one pilot chain per example adapts the step size.");
+        if (RowsPerBatch < Chains + PilotChains) throw new ArgumentOutOfRangeException(nameof(RowsPerBatch), RowsPerBatch, $"A batch must hold at least one example's {Chains} + {PilotChains} chains.");
     }
 
-    /// <summary>Decoder passes (forward and backward, one row each) per example: T·L·chains, what the run time scales with.</summary>
-    public long DecoderPassesPerExample => (long)Math.Max(Distributions - 1, 0) * LeapfrogSteps * Chains + Chains;
+    /// <summary>Decoder passes (forward and backward, one row each) per example, pilots included: (T − 1)·L·(chains + pilots), what the run time scales with.</summary>
+    public long DecoderPassesPerExample => ((long)Math.Max(Distributions - 1, 0) * LeapfrogSteps + 1) * (Chains + PilotChains);
 }

@@ -26,6 +26,9 @@ public static class BidirectionalMonteCarlo
     /// <summary>Brackets log p(x) for given pairs (x, z) where each z is an exact posterior sample of its x.</summary>
     public static BdmcBracket Run(VariationalAutoencoder model, Tensor x, Tensor z, AisOptions? options = null, Generator? generator = null, IProgress<InferenceProgress>? progress = null, CancellationToken cancellation = default)
     {
+        // One stream for both directions: their draws must differ.
+        using Generator? owned = generator is null ? new Generator(0) : null;
+        generator ??= owned!;
         AisEstimate lower = AnnealedImportanceSampling.Forward(model, x, options, generator, progress, cancellation);
         AisEstimate upper = AnnealedImportanceSampling.Reverse(model, x, z, options, generator, progress, cancellation);
         return new BdmcBracket(lower, upper);
@@ -36,6 +39,7 @@ public static class BidirectionalMonteCarlo
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        model.eval();
         var parameter = model.parameters().First();
         Tensor z = randn(new long[] { count, model.LatentDimensions }, parameter.dtype, parameter.device, generator: generator);
         Tensor x = model.Likelihood.Sample(model.Decode(z), generator);

@@ -16,7 +16,9 @@ public readonly record struct NatsWithError(double Nats, double StandardError)
     }
 
     /// <summary>"value ± se" with two decimals.</summary>
-    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Nats:F2} ± {StandardError:F2}");
+    public override string ToString() => double.IsFinite(StandardError)
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Nats:F2} ± {StandardError:F2}")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Nats:F2} (no standard error from one example)");
 }
 
 /// <summary>
@@ -64,6 +66,18 @@ public sealed record GapDecomposition(
 
     /// <summary>Monte Carlo standard error of the AIS mean alone (delta method over chains).</summary>
     public double AisMonteCarloStandardError { get; init; }
+
+    /// <summary>Monte Carlo standard error of the importance-sampled mean alone (delta method over the k weights).</summary>
+    public double ImportanceSamplingMonteCarloStandardError { get; init; }
+
+    /// <summary>Monte Carlo standard error of log p̂'s mean alone: that of the estimator it came from.</summary>
+    public double LogLikelihoodMonteCarloStandardError => LogLikelihoodSource == "AIS" ? AisMonteCarloStandardError : ImportanceSamplingMonteCarloStandardError;
+
+    /// <summary>Monte Carlo standard error of the mean L[q] alone (its samples per example), without the spread over examples.</summary>
+    public double ElboEncoderMonteCarloStandardError { get; init; }
+
+    /// <summary>Monte Carlo standard error of the mean L[q*] alone.</summary>
+    public double ElboLocalMonteCarloStandardError { get; init; }
 
     /// <summary>How the data was treated and what the figures mean; null when unknown.</summary>
     public VaeLab.Models.PixelTreatment? Treatment { get; init; }

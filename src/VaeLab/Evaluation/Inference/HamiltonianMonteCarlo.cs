@@ -8,14 +8,16 @@ namespace VaeLab.Evaluation.Inference;
 /// Hamiltonian Monte Carlo on the annealed targets f_β(z) = p(z) p(x|z)^β of a VAE, for many chains at once (one row each):
 /// energy U_β(z) = ½‖z‖² − β log p(x|z) (the prior's constant cancels in every ratio), leapfrog integration, a Metropolis
 /// accept/reject, and a step size per chain multiplied by exp(κ(a − a*)) after each transition, a being the acceptance
-/// probability, so each chain settles near the target acceptance a*. log p(x|z) and its gradient come from autograd of the
-/// model's own decoder and likelihood; they are kept for the current z, which is where AIS reads its weights.
+/// probability, so each chain settles near the target acceptance a*. A caller may overwrite the step sizes before a transition
+/// (<see cref="SetStepSizes"/>): AIS does so for the chains whose weights it keeps, giving them step sizes learned by other
+/// (pilot) chains, because a kernel that depends on the chain's own history would bias the AIS weights. log p(x|z) and its
+/// gradient come from autograd of the model's own decoder and likelihood; they are kept for the current z, where AIS reads its weights.
 /// </summary>
 internal sealed class HamiltonianMonteCarlo : IDisposable
 {
     // How fast the step size follows the acceptance: a factor of at most e^{0.1·0.65} ≈ 1.07 per transition.
     const double Adaptation = 0.1;
-    static readonly Scalar Half = 0.5, One = 1.0, MinimumStep = 1e-4, MaximumStep = 2.0;
+    static readonly Scalar Half = 0.5, One = 1.0, Zero = 0.0, MinimumStep = 1e-4, MaximumStep = 2.0;
 
     readonly VariationalAutoencoder model;
     readonly Tensor x;
@@ -54,6 +56,13 @@ internal sealed class HamiltonianMonteCarlo : IDisposable
     /// <summary>Transitions made.</summary>
     public int Transitions { get; private set; }
 
+    /// <summary>Replaces every chain's step size ([R, 1]; copied).</summary>
+    public void SetStepSizes(Tensor stepSizes)
+    {
+        using var noGrad = no_grad();
+        StepSize.copy_(stepSizes);
+    }
+
     /// <summary>One HMC transition that leaves f_β invariant, then the step-size adaptation.</summary>
     public void Step(double beta)
     {
@@ -75,7 +84,7 @@ internal sealed class HamiltonianMonteCarlo : IDisposable
         // H = U + ½‖p‖², in float64 so the accept ratio of large log-likelihoods keeps its digits.
         Tensor before = Energy(Z, LogLikelihood, momentum0, b);
         Tensor after = Energy(z, logLikelihood, momentum, b);
-        Tensor logAccept = before.sub(after).nan_to_num(double.NegativeInfinity, double.PositiveInfinity, double.NegativeInfinity).clamp_max(0);
+        Tensor logAccept = before.sub(after).nan_to_num(double.NegativeInfinity, double.PositiveInfinity, double.NegativeInfinity).clamp_max(Zero);
         Tensor acceptProbability = logAccept.exp();
         Tensor accept = rand(logAccept.shape, ScalarType.Float64, logAccept.device, generator: generator).log().lt(logAccept);
         Tensor keep = accept.unsqueeze(1);
@@ -90,7 +99,7 @@ internal sealed class HamiltonianMonteCarlo : IDisposable
     {
         Tensor kinetic = momentum.to_type(ScalarType.Float64).square().sum(1).mul(Half);
         Tensor prior = z.to_type(ScalarType.Float64).square().sum(1).mul(Half);
-        return prior.add(kinetic).sub(logLikelihood.to_type(ScalarType.Float64).mul(beta));
+        return prior.add(kinetic, One).sub(logLikelihood.to_type(ScalarType.Float64).mul(beta));
     }
 
     /// <summary>log p(x|z) [R] and ∇_z log p(x|z) [R, d] by autograd through the model's decoder and likelihood.</summary>

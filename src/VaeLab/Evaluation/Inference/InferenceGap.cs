@@ -41,7 +41,8 @@ public static class InferenceGap
         progress?.Report(new InferenceProgress($"IS-{options.ImportanceSamples}", 0, data.Count));
         using var treated = new Dataset(data.Name, data.Origin, x.view([data.Count, .. data.ExampleShape]));
         var asIs = new PixelTreatment(Binarization.None, false, null, treatment.Label, treatment.Meaning, treatment.IsProbabilityOfData);
-        LogLikelihoodEstimate importance = Evaluator.ImportanceSampledLogLikelihood(model, treated, options.ImportanceSamples, seed, treatment: asIs);
+        // Its own stream: the dequantisation above drew from `seed`, and the weights must not reuse those numbers.
+        LogLikelihoodEstimate importance = Evaluator.ImportanceSampledLogLikelihood(model, treated, options.ImportanceSamples, seed + 1_000_003, treatment: asIs);
         double[] isValues = importance.PerExampleNats!.Select(v => v - jacobian).ToArray();
         double isSeconds = clock.Elapsed.TotalSeconds;
 
@@ -51,7 +52,7 @@ public static class InferenceGap
         double aisSeconds = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        var (encoder, local, steps) = EncoderAndLocal(model, x, options.LocalSettings, generator, progress, cancellation);
+        var (encoder, local, steps, encoderVariance, localVariance) = EncoderAndLocal(model, x, options.LocalSettings, generator, progress, cancellation);
         double localSeconds = clock.Elapsed.TotalSeconds;
         double[] encoderValues = encoder.Select(v => v - jacobian).ToArray(), localValues = local.Select(v => v - jacobian).ToArray();
 
@@ -72,18 +73,21 @@ public static class InferenceGap
         {
             AisAcceptance = ais.MeanAcceptance,
             AisMonteCarloStandardError = ais.MonteCarloStandardError,
+            ImportanceSamplingMonteCarloStandardError = importance.MonteCarloStandardError,
+            ElboEncoderMonteCarloStandardError = Math.Sqrt(encoderVariance) / n,
+            ElboLocalMonteCarloStandardError = Math.Sqrt(localVariance) / n,
             Treatment = treatment,
         };
     }
 
     // L[q] of the encoder and L[q*] of the fitted optimum for every example, scored by the same estimator, batch by batch.
-    static (double[] Encoder, double[] Local, double MeanSteps) EncoderAndLocal(VariationalAutoencoder model, Tensor x, LocalPosteriorOptions options, Generator generator,
+    static (double[] Encoder, double[] Local, double MeanSteps, double EncoderVariance, double LocalVariance) EncoderAndLocal(VariationalAutoencoder model, Tensor x, LocalPosteriorOptions options, Generator generator,
         IProgress<InferenceProgress>? progress, CancellationToken cancellation)
     {
         long n = x.shape[0];
         var encoder = new List<double>((int)n);
         var local = new List<double>((int)n);
-        double steps = 0;
+        double steps = 0, encoderVariance = 0, localVariance = 0;
         int batches = 0;
         for (long start = 0; start < n; start += options.ExamplesPerBatch)
         {
@@ -94,15 +98,17 @@ public static class InferenceGap
             Tensor mean, logVariance;
             using (no_grad())
                 (mean, logVariance) = model.Encode(batch.view([end - start, .. model.InputShape]));
-            var (encoderElbo, _) = LocalPosterior.Score(model, batch, mean, logVariance, options.EvaluationSamples, generator);
+            var (encoderElbo, encoderSpread) = LocalPosterior.Score(model, batch, mean, logVariance, options.EvaluationSamples, generator);
             var (fittedMean, fittedLogVariance, taken) = LocalPosterior.Fit(model, batch, mean, logVariance, options, generator, cancellation);
-            var (localElbo, _) = LocalPosterior.Score(model, batch, fittedMean, fittedLogVariance, options.EvaluationSamples, generator);
+            var (localElbo, localSpread) = LocalPosterior.Score(model, batch, fittedMean, fittedLogVariance, options.EvaluationSamples, generator);
+            encoderVariance += encoderSpread.sum().item<double>();
+            localVariance += localSpread.sum().item<double>();
             encoder.AddRange(encoderElbo.cpu().data<double>().ToArray());
             local.AddRange(localElbo.cpu().data<double>().ToArray());
             steps += taken;
             batches++;
         }
         progress?.Report(new InferenceProgress("local q*", n, n));
-        return (encoder.ToArray(), local.ToArray(), steps / Math.Max(batches, 1));
+        return (encoder.ToArray(), local.ToArray(), steps / Math.Max(batches, 1), encoderVariance, localVariance);
     }
 }

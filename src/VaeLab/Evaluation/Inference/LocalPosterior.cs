@@ -39,17 +39,21 @@ public static class LocalPosterior
     {
         ArgumentNullException.ThrowIfNull(model);
         options.Validate();
+        CheckShapes(model, x, mean, logVariance);
         model.eval();
         using var frozen = new FrozenParameters(model);
+        using var enable = enable_grad();   // callable from inside no_grad(): the fit differentiates with respect to μ and log σ²
         var mu = new Parameter(mean.detach().clone(), requires_grad: true);
         var logSigma2 = new Parameter(logVariance.detach().clone(), requires_grad: true);
         var adam = new FlatAdam([mu, logSigma2], options.LearningRate);
-        int drops = 0;
+        int drops = 0, flatWindows = 0, step = 0;
         double windowSum = 0, previousWindow = double.NegativeInfinity;
-        int step = 0;
-        // Adam with a fixed rate ends jittering around the optimum; the iterates averaged over the last window (Polyak) sit closer.
+        // Adam with a fixed rate ends jittering around the optimum; the iterates averaged over a window (Polyak) sit closer.
+        // `last*` keep the average of the last completed window: what the fit returns when it stops at a window's end.
         Tensor meanSum = zeros_like(mu).DetachFromDisposeScope(), logVarianceSum = zeros_like(logSigma2).DetachFromDisposeScope();
+        Tensor? lastMean = null, lastLogVariance = null;
         int inWindow = 0;
+        using Scalar one = 1.0;
         while (step < options.MaxSteps)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -70,39 +74,64 @@ public static class LocalPosterior
             windowSum += elbo.mean().to_type(ScalarType.Float64).item<double>();
             using (no_grad())
             {
-                meanSum.add_(mu);
-                logVarianceSum.add_(logSigma2);
+                meanSum.add_(mu, one);
+                logVarianceSum.add_(logSigma2, one);
             }
             inWindow++;
-            if (step % options.Window == 0)
+            if (inWindow == options.Window)
             {
                 double windowMean = windowSum / options.Window;
-                windowSum = 0;
-                if (windowMean - previousWindow < options.Tolerance)
+                lastMean?.Dispose();
+                lastLogVariance?.Dispose();
+                using (no_grad())
                 {
-                    // A plateau: stop, or go on at a tenth of the rate (fresh moments) to settle closer to the optimum.
-                    if (drops == options.LearningRateDrops) break;
-                    drops++;
-                    windowMean = double.NegativeInfinity;
+                    lastMean = meanSum.div(inWindow).DetachFromDisposeScope();
+                    lastLogVariance = logVarianceSum.div(inWindow).DetachFromDisposeScope();
                 }
-                previousWindow = windowMean;
                 meanSum.zero_();
                 logVarianceSum.zero_();
+                windowSum = 0;
                 inWindow = 0;
+                // A plateau is two windows in a row that rose by less than the tolerance (one can be Monte Carlo noise): then
+                // stop, or go on at a tenth of the rate (fresh moments) to settle closer to the optimum.
+                flatWindows = windowMean - previousWindow < options.Tolerance ? flatWindows + 1 : 0;
+                previousWindow = windowMean;
+                if (flatWindows == 2)
+                {
+                    if (drops == options.LearningRateDrops) break;
+                    drops++;
+                    flatWindows = 0;
+                    previousWindow = double.NegativeInfinity;
+                }
             }
         }
         adam.Dispose();
         Tensor fittedMean, fittedLogVariance;
         using (no_grad())
         {
-            fittedMean = inWindow == 0 ? mu.detach().clone() : meanSum.div(inWindow);
-            fittedLogVariance = inWindow == 0 ? logSigma2.detach().clone() : logVarianceSum.div(inWindow);
+            // A partial last window of at least half a window is the newest average; else the last complete one; else the iterate.
+            bool partial = inWindow > 0 && (2 * inWindow >= options.Window || lastMean is null);
+            fittedMean = partial ? meanSum.div(inWindow) : lastMean?.clone() ?? mu.detach().clone();
+            fittedLogVariance = partial ? logVarianceSum.div(inWindow) : lastLogVariance?.clone() ?? logSigma2.detach().clone();
         }
+        lastMean?.Dispose();
+        lastLogVariance?.Dispose();
         meanSum.Dispose();
         logVarianceSum.Dispose();
         mu.Dispose();
         logSigma2.Dispose();
         return (fittedMean, fittedLogVariance, step);
+    }
+
+    // x must hold the model's D values per example; μ and log σ² must be [N, d].
+    internal static void CheckShapes(VariationalAutoencoder model, Tensor x, Tensor mean, Tensor logVariance)
+    {
+        long n = x.shape[0];
+        if (x.numel() != n * model.InputDimensions)
+            throw new ArgumentException($"x must hold {model.InputDimensions} values per example for this model ({string.Join("x", model.InputShape)}), got shape [{string.Join(", ", x.shape)}].", nameof(x));
+        foreach (var (name, tensor) in new[] { (nameof(mean), mean), (nameof(logVariance), logVariance) })
+            if (tensor.dim() != 2 || tensor.shape[0] != n || tensor.shape[1] != model.LatentDimensions)
+                throw new ArgumentException($"{name} must be [{n}, {model.LatentDimensions}], got [{string.Join(", ", tensor.shape)}].", name);
     }
 
     /// <summary>
@@ -113,10 +142,11 @@ public static class LocalPosterior
     public static (Tensor Elbo, Tensor Variance) Score(VariationalAutoencoder model, Tensor x, Tensor mean, Tensor logVariance, int samples, Generator? generator = null, int rowsPerPass = 8192)
     {
         if (samples < 2) throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least two samples are needed for a standard error.");
+        CheckShapes(model, x, mean, logVariance);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         long n = x.shape[0];
-        Tensor flat = x.view(n, -1);
+        Tensor flat = x.reshape(n, -1);
         Tensor sum = zeros(new long[] { n }, ScalarType.Float64, x.device), sumSquares = zeros(new long[] { n }, ScalarType.Float64, x.device);
         int perPass = (int)Math.Max(1, Math.Min(samples, rowsPerPass / Math.Max(n, 1)));
         for (int done = 0; done < samples; done += perPass)

@@ -3,8 +3,10 @@ namespace VaeLab.Evaluation.Inference;
 /// <summary>
 /// Settings of the per-example fit of q*(z|x) (<see cref="LocalPosterior"/>) and of the ELBO estimates that score q and q*.
 /// Stopping rule: every <see cref="Window"/> steps the mean ELBO of the batch over that window is compared with the previous
-/// window's; when it rose by less than <see cref="Tolerance"/> nats per example the rate drops tenfold (at most
-/// <see cref="LearningRateDrops"/> times) and the fit goes on, else it stops; it always stops at <see cref="MaxSteps"/>.
+/// window's; after two windows in a row that rose by less than <see cref="Tolerance"/> nats per example (one could be Monte
+/// Carlo noise) the rate drops tenfold and the fit goes on (at most <see cref="LearningRateDrops"/> times), else it stops; it
+/// always stops at <see cref="MaxSteps"/>. The fit returns the average of the last window's iterates (Polyak averaging).
+/// Batches stop together, so an example's q* depends a little on which examples share its batch.
 /// </summary>
 /// <param name="SamplesPerStep">Reparameterised z per example in each Adam step's ELBO estimate.</param>
 /// <param name="LearningRate">Adam's learning rate on μ and log σ².</param>
