@@ -19,6 +19,7 @@ public static partial class MemoryPages
     const int MadvHugePage = 14;
     const int MadvPopulateWrite = 23;
     const long PageSize = 4096;
+    const long HugePageMinimum = 64L << 20;
 
     /// <summary>An uninitialised CPU tensor whose pages are already populated.</summary>
     public static Tensor Empty(long[] shape, ScalarType dtype)
@@ -42,7 +43,10 @@ public static partial class MemoryPages
                 long start = ((long)data + PageSize - 1) & ~(PageSize - 1);
                 long end = ((long)data + length) & ~(PageSize - 1);
                 if (end <= start) return false;
-                madvise((nint)start, (nuint)(end - start), MadvHugePage); // a hint: refused where THP is off
+                // Huge pages only for blocks malloc certainly mmapped (glibc's mmap threshold is at most 32 MiB): advice on a
+                // block inside malloc's heap outlives the tensor, and later small allocations there each pinned a 2 MiB page (the
+                // evaluator's RSS grew by gigabytes after a data set was freed). A hint: refused where THP is off.
+                if (end - start >= HugePageMinimum) madvise((nint)start, (nuint)(end - start), MadvHugePage);
                 return madvise((nint)start, (nuint)(end - start), MadvPopulateWrite) == 0;
             }
         }
