@@ -6,7 +6,7 @@ so the mistakes a person makes in them are planted here: each entry edits one ex
 repository, rebuilds the command line tool and runs `vaelab check`. Entries marked equivalent change the code but
 not the maths (they must pass); every other entry must make the check exit 1.
 
-    python3 environment/plant_wrong_formulas.py [--only SUBSTRING] [--keep]
+    python3 environment/plant_wrong_formulas.py [--only REGEX] [--checks N ...] [--keep]
 
 Prints one line per mutant and a summary; exits 1 if any non-equivalent mutant survives or an equivalent one fails.
 """
@@ -77,13 +77,22 @@ MUTANTS = [
     ("Evaluation/Inference/HamiltonianMonteCarlo.cs", "Tensor kinetic = momentum.to_type(ScalarType.Float64).square().sum(1).mul(Half);", "Tensor kinetic = momentum.to_type(ScalarType.Float64).square().sum(1);", "gap: kinetic energy ‖p‖² for ½‖p‖²", False),
     ("Evaluation/Inference/HamiltonianMonteCarlo.cs", "Tensor prior = z.to_type(ScalarType.Float64).square().sum(1).mul(Half);", "Tensor prior = z.to_type(ScalarType.Float64).square().sum(1).mul(One);", "gap: prior energy ‖z‖² for ½‖z‖²", False),
     ("Evaluation/Inference/HamiltonianMonteCarlo.cs", ".log().lt(logAccept)", ".log().gt(logAccept)", "gap: accept when log u > log a", False),
-    ("Evaluation/Inference/AnnealedImportanceSampling.cs", ": betas[t] - betas[t - 1];", ": betas[t];", "gap: forward AIS weight increment β_t for β_t − β_{t−1}", False),
-    ("Evaluation/Inference/AnnealedImportanceSampling.cs", "double increment = reverse ? betas[t - 1] - betas[t]", "double increment = reverse ? betas[t] - betas[t - 1]", "gap: reverse AIS weight increment with the wrong sign", False),
+    ("Evaluation/Inference/AnnealedImportanceSampling.cs", "Accumulate(logWeights, sampler.LogLikelihood, betas[t] - betas[t - 1]);", "Accumulate(logWeights, sampler.LogLikelihood, betas[t]);", "gap: forward AIS weight increment β_t for β_t − β_{t−1}", False),
+    ("Evaluation/Inference/AnnealedImportanceSampling.cs", "Accumulate(logWeights, sampler.LogLikelihood, betas[t - 1] - betas[t]);", "Accumulate(logWeights, sampler.LogLikelihood, betas[t] - betas[t - 1]);", "gap: reverse AIS weight increment with the wrong sign", False),
     ("Evaluation/Inference/AnnealedImportanceSampling.cs", "Tensor estimate = reverse ? logMean.neg() : logMean;", "Tensor estimate = logMean;", "gap: reverse AIS reports log 1/p(x)", False),
-    ("Evaluation/Inference/AnnealedImportanceSampling.cs", "if (i < steps) sampler.Step(", "if (i < 0) sampler.Step(", "gap: AIS without transitions (importance sampling from the prior)", False),
+    ("Evaluation/Inference/AnnealedImportanceSampling.cs", "sampler.SetStepSizes(stepSizes.reshape(-1, 1));\n                        sampler.Step(betas[t]);", "sampler.SetStepSizes(stepSizes.reshape(-1, 1));", "gap: forward AIS without transitions (importance sampling from the prior)", False),
+    ("Evaluation/Inference/AnnealedImportanceSampling.cs", "sampler.SetStepSizes(stepSizes.reshape(-1, 1));\n                        sampler.Step(betas[t]);", "sampler.SetStepSizes(stepSizes.reshape(-1, 1));\n                        sampler.Step(betas[t - 1]);", "gap: forward transition leaves f_{t−1} invariant, not f_t", False),
+    ("Evaluation/Inference/HamiltonianMonteCarlo.cs", ".sub(targetAcceptance).mul(adaptation).exp()", ".sub(targetAcceptance).mul(adaptation).neg().exp()", "gap: step size adapted away from the target acceptance", False),
+    ("Evaluation/Inference/HamiltonianMonteCarlo.cs", "where(accept, logLikelihood, LogLikelihood)", "logLikelihood", "gap: log p(x|z) of the proposal kept after a rejection", False),
+    ("Evaluation/Inference/AisEstimate.cs", "Math.Sqrt(PerExampleVariance.Sum()) / Examples", "Math.Sqrt(PerExampleVariance.Sum()) / Math.Sqrt(Examples)", "gap: AIS standard error divided by √n only", False),
+    ("Evaluation/LogMeanExp.cs", "variance = delta.maximum(tail);", "variance = delta;", "gap: AIS standard error by the delta method alone", False),
+    ("Evaluation/Inference/InferenceGap.cs", "double[] isValues = importance.PerExampleNats!.Select(v => v - jacobian).ToArray();", "double[] isValues = importance.PerExampleNats!.ToArray();", "gap: 8-bit IS estimate without the Jacobian", False),
+    ("Evaluation/Inference/InferenceGap.cs", "double[] aisValues = ais.PerExampleNats.Select(v => v - jacobian).ToArray();", "double[] aisValues = ais.PerExampleNats.ToArray();", "gap: 8-bit AIS estimate without the Jacobian", False),
+    ("Evaluation/Inference/InferenceGap.cs", "encoderValues = encoder.Select(v => v - jacobian).ToArray()", "encoderValues = encoder.ToArray()", "gap: 8-bit L[q] without the Jacobian", False),
+    ("Evaluation/Inference/InferenceGap.cs", "options.ImportanceSamples, seed + 1_000_003, treatment: asIs);", "options.ImportanceSamples, seed + 1_000_003, treatment: treatment);", "gap: 8-bit IS dequantises the dequantised data again", False),
     ("Evaluation/LogMeanExp.cs", "return (logSum.sub(Math.Log(k)).MoveToOuterDisposeScope()", "return (logSum.MoveToOuterDisposeScope()", "gap: AIS log-mean-exp without −log k", False),
     ("Evaluation/Inference/LocalPosterior.cs", "elbo.sum().neg().backward();", "elbo.sum().backward();", "gap: q* fitted by minimising the ELBO", False),
-    ("Evaluation/Inference/LocalPosterior.cs", "meanSum.div(inWindow)", "meanSum.div(inWindow + 1)", "gap: q* mean averaged over n + 1 iterates", False),
+    ("Evaluation/Inference/LocalPosterior.cs", "lastMean = meanSum.div(inWindow).DetachFromDisposeScope();", "lastMean = meanSum.div(inWindow + 1).DetachFromDisposeScope();", "gap: q* mean averaged over n + 1 iterates", False),
     ("Evaluation/Inference/LocalPosterior.cs", ".mul(samples / (samples - 1.0)).div(samples);", ".mul(samples / (samples - 1.0));", "gap: Score's variance of one draw, not of the mean", False),
     ("Evaluation/Inference/InferenceGap.cs", "approximation[i] = best[i] - localValues[i];", "approximation[i] = localValues[i] - best[i];", "gap: approximation gap L[q*] − log p̂", False),
     ("Evaluation/Inference/InferenceGap.cs", "amortisation[i] = localValues[i] - encoderValues[i];", "amortisation[i] = best[i] - encoderValues[i];", "gap: amortisation gap log p̂ − L[q]", False),
@@ -101,6 +110,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="run only mutants whose description matches this regular expression")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy")
+    parser.add_argument("--checks", nargs="*", type=int, help="run only these checks of `vaelab check` (e.g. 7 for the gap entries); default all")
     args = parser.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     work = tempfile.mkdtemp(prefix="vaelab-plant-")
@@ -108,7 +118,7 @@ def main():
     shutil.copytree(root, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".git", "results*", "TestResults"))
     log = os.path.join(work, "plant.log")
     cli = ["dotnet", "build", "src/VaeLab.Cli", "-c", "Release", "-v", "q", "-nologo"]
-    check = ["dotnet", "src/VaeLab.Cli/bin/Release/net10.0/vaelab.dll", "check"]
+    check = ["dotnet", "src/VaeLab.Cli/bin/Release/net10.0/vaelab.dll", "check"] + (["--only", *map(str, args.checks)] if args.checks else [])
     if run(cli, work, log) != 0 or run(check, work, log) != 0:
         sys.exit(f"the unmutated copy does not build or does not pass `vaelab check`; see {log}")
     survivors, broken = [], []
