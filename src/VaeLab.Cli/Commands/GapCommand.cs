@@ -31,7 +31,7 @@ internal static class GapCommand
         var chains = new Option<int>("--chains") { Description = "AIS chains per example.", DefaultValueFactory = _ => new AisOptions().Chains };
         var leapfrog = new Option<int>("--leapfrog") { Description = "Leapfrog steps per HMC transition.", DefaultValueFactory = _ => new AisOptions().LeapfrogSteps };
         var localSteps = new Option<int>("--local-steps") { Description = "Most Adam steps of the per-example fit of q*.", DefaultValueFactory = _ => new LocalPosteriorOptions().MaxSteps };
-        var quick = new Option<bool>("--quick") { Description = "Small settings throughout (seconds, rough figures): IS-500, AIS 100×8×5, q* ≤ 400 steps." };
+        var quick = new Option<bool>("--quick") { Description = "Small settings throughout (seconds, rough figures): IS-500, AIS 100×8×5, q* ≤ 400 steps; replaces --importance-samples, --distributions, --chains, --leapfrog and --local-steps." };
         var command = new Command("gap", "Decompose the inference gap log p(x) − ELBO = approximation gap + amortisation gap (Cremer et al. 2018), with log p(x) by AIS and by importance sampling.")
         {
             threads, seed, data, store, run, checkpoint, examples, importance, distributions, chains, leapfrog, localSteps, quick,

@@ -17,7 +17,10 @@ namespace VaeLab.Evaluation.Inference;
 /// </summary>
 public static class AnnealedImportanceSampling
 {
-    /// <summary>Forward AIS for the examples <paramref name="x"/> [N, ...] as given (no dequantisation): a lower bound on log p(x).</summary>
+    /// <summary>
+    /// Forward AIS for the examples <paramref name="x"/> [N, ...] as given (no dequantisation): a lower bound on log p(x).
+    /// Without a <paramref name="generator"/> every call draws the same numbers (a generator seeded 0): pass one to repeat runs.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Settings out of range (<see cref="AisOptions.Validate"/>).</exception>
     public static AisEstimate Forward(VariationalAutoencoder model, Tensor x, AisOptions? options = null, Generator? generator = null,
         IProgress<InferenceProgress>? progress = null, CancellationToken cancellation = default) =>
