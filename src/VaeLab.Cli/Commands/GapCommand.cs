@@ -40,6 +40,7 @@ internal static class GapCommand
         {
             long s = parse.GetValue(seed);
             TorchRuntime.Initialize(s, parse.GetValue(threads));
+            NativeHeap.BoundGrowth();   // long evaluations grew glibc's heap by gigabytes (NativeHeap)
             int count = parse.GetValue(examples);
             if (count < 1) throw new ArgumentOutOfRangeException("--examples", count, "--examples must be at least 1.");
             GapOptions options = parse.GetValue(quick)

@@ -46,6 +46,7 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             TorchRuntime.Initialize(parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(device)!);
+            NativeHeap.BoundGrowth();   // long evaluations grew glibc's heap by gigabytes (NativeHeap)
             using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
             Console.WriteLine($"data: {choice.Description}");
             var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma));

@@ -209,7 +209,7 @@ public static class InferenceGapCheck
     /// f_β ∝ N(z; 0, I) N(x; Wz + b, σ²I)^β (Gaussian, precision P = I + βWᵀW/σ², mean P⁻¹βWᵀ(x − b)/σ²) keep its mean and
     /// variances after 20 transitions with a fixed step size.
     /// </summary>
-    internal static DerivationRow HamiltonianInvarianceRow(VariationalAutoencoder vae, LinearGaussianModel model, Tensor x0, double beta, Generator generator, int chains = 4096, int transitions = 20)
+    internal static DerivationRow HamiltonianInvarianceRow(VariationalAutoencoder vae, LinearGaussianModel model, Tensor x0, double beta, Generator generator, int chains = 1024, int transitions = 20)
     {
         using var scope = NewDisposeScope();
         long d = model.LatentDimensions;

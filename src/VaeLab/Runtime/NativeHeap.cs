@@ -11,7 +11,9 @@ namespace VaeLab.Runtime;
 /// block is freed (up to 32 MiB), so the evaluator's 12 MB temporaries moved from mmap into the brk heap, whose free space they
 /// then fragmented faster than it was reused. Fixing the threshold at 8 MiB (mallopt M_MMAP_THRESHOLD, which also turns the
 /// adjustment off) kept the same run at 0.5 GB; 1 MiB was slower (every smaller block then pays its page faults again) and 32 MiB
-/// blew up as before. Linux with glibc only; elsewhere a no-op.
+/// blew up as before. The price: every block of 8 MiB or more is mapped afresh and pays its page faults (microseconds per 4 KiB
+/// page on these VMs), which made the float64 derivation checks many times slower; so the `vaelab` verbs that run long
+/// evaluations (train, gap) call it, and the library does not impose it. Linux with glibc only; elsewhere a no-op.
 /// </remarks>
 public static partial class NativeHeap
 {

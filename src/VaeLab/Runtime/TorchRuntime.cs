@@ -5,7 +5,7 @@ namespace VaeLab.Runtime;
 
 /// <summary>
 /// The single start-up entry of VaeLab: loads the native torch libraries, sets the number of intra-op
-/// threads and the global seed, resolves the compute device, and bounds the native heap's growth (<see cref="NativeHeap"/>). Call it once per process (a notebook's
+/// threads and the global seed and resolves the compute device. Call it once per process (a notebook's
 /// first cell, the CLI's start) before any tensor work; calling it again re-seeds and re-sets threads.
 /// </summary>
 public static class TorchRuntime
@@ -24,7 +24,6 @@ public static class TorchRuntime
         if (threads < 0)
             throw new ArgumentOutOfRangeException(nameof(threads), threads, "The thread count must be 0 (one per logical processor) or positive.");
         Device resolved = ResolveDevice(device);
-        NativeHeap.BoundGrowth();
         torch.set_num_threads(threads == 0 ? Environment.ProcessorCount : threads);
         torch.manual_seed(seed);
         if (resolved.type == DeviceType.CUDA) torch.cuda.manual_seed_all(seed);

@@ -53,4 +53,19 @@ public class CommandLineTests
         Assert.DoesNotContain("   at ", error); // no stack trace
         Assert.DoesNotContain("Usage:", output);
     }
+
+    [Fact]
+    public async Task GapDecomposesACheckpointsInferenceGapAndSaysHowLongItWillTake()
+    {
+        using var folder = new TempDirectory();
+        string checkpoint = folder.File("model.ckpt");
+        var (trained, _, trainError) = await Run("train", "--epochs", "1", "--importance-samples", "0", "--checkpoint", checkpoint);
+        Assert.True(trained == 0, trainError);
+        var (code, output, error) = await Run("gap", "--checkpoint", checkpoint, "--quick", "--examples", "12");
+        Assert.True(code == 0, error);
+        Assert.Contains("estimated time:", output);
+        foreach (string figure in new[] { "log p(x), IS-500", "log p(x), AIS", "L[q*]", "L[q]", "approximation gap", "amortisation gap", "inference gap" })
+            Assert.Contains(figure, output);
+        Assert.Contains("12 examples", output);
+    }
 }

@@ -140,6 +140,17 @@ public class DerivationSuiteTests
         Assert.Equal(7, names.Count);
     }
 
+    [Fact]
+    public void OnlyTheChosenChecksRunAndABadNumberIsRefused()
+    {
+        DerivationReport report = DerivationSuite.Run(only: [5]);
+        Assert.Equal([ReparameterisationCheck.Name], report.Rows.Select(r => r.Check).Distinct());
+        Assert.Null(report.Figures);
+        Assert.True(report.AllPass);
+        Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [8]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [0]));
+    }
+
     sealed class Collect(List<string> names) : IProgress<string>
     {
         public void Report(string value) => names.Add(value);

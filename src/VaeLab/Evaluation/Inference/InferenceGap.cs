@@ -98,9 +98,19 @@ public static class InferenceGap
             Tensor mean, logVariance;
             using (no_grad())
                 (mean, logVariance) = model.Encode(batch.view([end - start, .. model.InputShape]));
-            var (encoderElbo, encoderSpread) = LocalPosterior.Score(model, batch, mean, logVariance, options.EvaluationSamples, generator);
+            // q and q* are scored with the same ε (common random numbers): their difference, the amortisation gap, is then much
+            // less noisy than either score.
+            ulong scoring;
+            using (Tensor draw = randint(long.MaxValue, [1], dtype: ScalarType.Int64, generator: generator)) scoring = (ulong)draw.item<long>();
+            (Tensor encoderElbo, Tensor encoderSpread) score;
+            using (var common = new Generator(scoring))
+                score = LocalPosterior.Score(model, batch, mean, logVariance, options.EvaluationSamples, common);
+            var (encoderElbo, encoderSpread) = score;
             var (fittedMean, fittedLogVariance, taken) = LocalPosterior.Fit(model, batch, mean, logVariance, options, generator, cancellation);
-            var (localElbo, localSpread) = LocalPosterior.Score(model, batch, fittedMean, fittedLogVariance, options.EvaluationSamples, generator);
+            (Tensor localElbo, Tensor localSpread) localScore;
+            using (var common = new Generator(scoring))
+                localScore = LocalPosterior.Score(model, batch, fittedMean, fittedLogVariance, options.EvaluationSamples, common);
+            var (localElbo, localSpread) = localScore;
             encoderVariance += encoderSpread.sum().item<double>();
             localVariance += localSpread.sum().item<double>();
             encoder.AddRange(encoderElbo.cpu().data<double>().ToArray());
