@@ -38,7 +38,7 @@ public static class InferenceBenchmark
         double perRow = GemmFlops.DecoderGradientPerRow(model);
         var parameter = model.parameters().First();
 
-        int aisExamples = Math.Min(defaults.RowsPerBatch / defaults.Chains, test.Count);
+        int aisExamples = Math.Min(defaults.RowsPerBatch / (defaults.Chains + defaults.PilotChains), test.Count);   // one full batch of rows
         int localExamples = Math.Min(local.ExamplesPerBatch, test.Count);
         int measured = Math.Max(2, defaults.Distributions / 10);
         using Tensor first = arange(Math.Max(aisExamples, localExamples));
