@@ -15,11 +15,12 @@ internal static class BenchCommand
         var threads = CommonOptions.Threads();
         var data = CommonOptions.Data();
         var repeats = new Option<int>("--repeats") { Description = "Timed runs of the IDX load.", DefaultValueFactory = _ => 7 };
-        var epochs = new Option<int>("--epochs") { Description = "Timed epochs of the reference training run (after one warm-up epoch).", DefaultValueFactory = _ => 2 };
+        var repetitionsOption = new Option<int>("--repetitions") { Description = "Peak-then-training-epoch pairs timed after one warm-up epoch; the median and range of training / peak are reported.", DefaultValueFactory = _ => 5 };
+        var scaling = new Option<bool>("--scaling") { Description = "Also measure training throughput against the batch size (32 to 1,024) and the thread count (1 and 2): about two minutes more.", DefaultValueFactory = _ => false };
         var gap = new Option<bool>("--gap") { Description = "Also time the inference-gap tools (AIS and the q* fit at their default settings) with the trained model: about a minute more.", DefaultValueFactory = _ => true };
         var command = new Command("bench", "Measure, in one process: reference training speed against the matrix-product peak, importance-sampling throughput, AIS and q* throughput, IDX load time.")
         {
-            threads, data, repeats, epochs, gap,
+            threads, data, repeats, repetitionsOption, gap, scaling,
         };
         command.SetAction(parse =>
         {
@@ -28,22 +29,35 @@ internal static class BenchCommand
             using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
             AnsiConsole.MarkupLine($"[grey]data: {Markup.Escape(choice.Description)}[/]");
             var status = new Progress<string>(what => Console.Error.WriteLine($"measuring {what} …"));
-            var (training, model) = TrainingBenchmark.RunKeepingModel(choice, parse.GetValue(epochs), progress: status);
+            var (training, model) = TrainingBenchmark.RunKeepingModel(choice, parse.GetValue(repetitionsOption), progress: status);
             InferenceBenchmarkResult? inference = null;
             if (parse.GetValue(gap))
             {
                 ((IProgress<string>)status).Report("inference-gap tools: AIS and the q* fit at their default settings");
                 inference = InferenceBenchmark.Run(model, choice.Test, training.PeakGflops);
             }
+            IReadOnlyList<ScalingPoint>? points = parse.GetValue(scaling) ? TrainingScaling.Run(choice.Train, progress: status) : null;
             IdxLoadResult idx = IdxLoadBenchmark.Run(parse.GetValue(repeats), parse.GetValue(data));
             var table = Tables.Create("measurement", "value");
             string F(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
             void Row(string name, string value) => table.AddPlainRow(name, value);
-            Row("(a) reference training: seconds per epoch", F(training.SecondsPerEpoch) + $"  ({training.TrainingExamples:N0} examples, median of {training.TimedEpochs})");
-            Row("(a) reference training: GFLOP/s", training.TrainingGflops.ToString("0.0", CultureInfo.InvariantCulture) + $"  ({training.GflopPerEpoch.ToString("0.0", CultureInfo.InvariantCulture)} GFLOP of matrix products per epoch)");
-            Row("(b) float32 matrix product 2048²: GFLOP/s", training.PeakGflops.ToString("0.0", CultureInfo.InvariantCulture));
-            Row("(c) training / peak", training.FractionOfPeak.ToString("0.00", CultureInfo.InvariantCulture));
-            Row($"(d) log p(x), k = {training.ImportanceSamples}: examples/s", training.ImportanceSampledExamplesPerSecond.ToString("0.0", CultureInfo.InvariantCulture));
+            string P(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+            string G(double v) => v.ToString("0.0", CultureInfo.InvariantCulture);
+            var reps = training.Repetitions;
+            var (low, high) = training.FractionRange;
+            Row("(a) reference training: seconds per epoch", F(training.SecondsPerEpoch) + $"  ({training.TrainingExamples:N0} examples, median of {reps.Count} repetitions)");
+            Row("(a) reference training: GFLOP/s", G(training.TrainingGflops) + $"  ({G(training.GflopPerEpoch)} GFLOP of matrix products per epoch)");
+            Row("(b) float32 matrix product 2048²: GFLOP/s", G(training.PeakGflops) + $"  (median; measured before each epoch)");
+            Row("(c) training / peak", P(training.FractionOfPeak) + $"  (median of {reps.Count}; range {P(low)}–{P(high)})");
+            Row("(c) per repetition: training / peak", string.Join("  ", reps.Select(r => P(r.FractionOfPeak))));
+            Row("(c) per repetition: copy bandwidth (GB/s)", string.Join("  ", reps.Select(r => r.BandwidthGBs.ToString("0", CultureInfo.InvariantCulture))));
+            Row("(c) per repetition: other processes, steal (% CPU)", string.Join("  ", reps.Select(r => $"{Percent(r.OtherCpu)}/{Percent(r.Steal)}")));
+            Row("(c) per repetition: resident memory after the epoch (MB)", string.Join("  ", reps.Select(r => (r.ResidentBytes / 1e6).ToString("0", CultureInfo.InvariantCulture))));
+            Row($"(d) log p(x), k = {training.ImportanceSamples}: examples/s", G(training.ImportanceSampledExamplesPerSecond));
+            Row($"(d) log p(x): GFLOP/s, / peak", $"{G(training.ImportanceSampledGflops)}, {P(training.ImportanceFractionOfPeak)}  (encoder + k decoder passes; peak {G(training.ImportancePeakGflops)} measured right before)");
+            if (points is not null)
+                foreach (ScalingPoint point in points)
+                    Row($"(h) training, batch {point.BatchSize}, {point.Threads} thread(s)", $"{point.ExamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} examples/s, {G(point.TrainingGflops)} GFLOP/s, / peak {P(point.FractionOfPeak)} (peak {G(point.PeakGflops)})");
             if (inference is not null)
             {
                 var ais = new VaeLab.Evaluation.Inference.AisOptions();
@@ -65,4 +79,6 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    static string Percent(double fraction) => double.IsNaN(fraction) ? "n/a" : (100 * fraction).ToString("0", CultureInfo.InvariantCulture);
 }

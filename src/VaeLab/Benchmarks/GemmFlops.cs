@@ -46,4 +46,20 @@ public static class GemmFlops
         if (linears.Length == 0) throw new ArgumentException("The decoder has no linear layer.", nameof(model));
         return linears.Sum(l => 4.0 * l.in_features * l.out_features);
     }
+
+    /// <summary>
+    /// Matrix-product FLOPs of importance-sampled log p(x) with k samples, per example: one encoder pass and k decoder passes,
+    /// 2·in·out per linear layer each (no gradients).
+    /// </summary>
+    /// <exception cref="ArgumentException">The model holds no linear layer, or convolutions.</exception>
+    public static double ImportanceSampledPerExample(VaeLab.Models.VariationalAutoencoder model, int samples)
+    {
+        if (samples < 1) throw new ArgumentOutOfRangeException(nameof(samples), samples, "At least one sample.");
+        if (model.modules().Any(m => m is Conv2d or ConvTranspose2d))
+            throw new ArgumentException("Only linear layers are counted; this model has convolutions.", nameof(model));
+        double encoder = model.Encoder.modules().OfType<Linear>().Sum(l => 2.0 * l.in_features * l.out_features);
+        double decoder = model.Decoder.modules().OfType<Linear>().Sum(l => 2.0 * l.in_features * l.out_features);
+        if (encoder + decoder == 0) throw new ArgumentException("The model has no linear layer.", nameof(model));
+        return encoder + samples * decoder;
+    }
 }

@@ -23,4 +23,13 @@ public class GemmFlopsTests
         // Decoder 20-400-784: forward 2·(20·400 + 400·784), the gradient back to z as much again.
         Assert.Equal(4.0 * (20 * 400 + 400 * 784), GemmFlops.DecoderGradientPerRow(model));
     }
+
+    [Fact]
+    public void ImportanceSamplingCountsOneEncoderAndKDecoderPasses()
+    {
+        using var model = VaeConfig.Reference.Build();
+        double encoder = 2.0 * (784 * 400 + 400 * 40), decoder = 2.0 * (20 * 400 + 400 * 784);
+        Assert.Equal(encoder + 1000 * decoder, GemmFlops.ImportanceSampledPerExample(model, 1000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => GemmFlops.ImportanceSampledPerExample(model, 0));
+    }
 }
