@@ -50,6 +50,7 @@ internal static class BenchCommand
             Row("(b) float32 matrix product 2048²: GFLOP/s", G(training.PeakGflops) + $"  (median; measured before each epoch)");
             Row("(c) training / peak", P(training.FractionOfPeak) + $"  (median of {reps.Count}; range {P(low)}–{P(high)})");
             Row("(c) per repetition: training / peak", string.Join("  ", reps.Select(r => P(r.FractionOfPeak))));
+            Row("(c) per repetition: core-to-core round trip (ns)", string.Join("  ", reps.Select(r => double.IsNaN(r.CoreToCoreNanoseconds) ? "n/a" : r.CoreToCoreNanoseconds.ToString("0", CultureInfo.InvariantCulture))));
             Row("(c) per repetition: copy bandwidth (GB/s)", string.Join("  ", reps.Select(r => r.BandwidthGBs.ToString("0", CultureInfo.InvariantCulture))));
             Row("(c) per repetition: other processes, steal (% CPU)", string.Join("  ", reps.Select(r => $"{Percent(r.OtherCpu)}/{Percent(r.Steal)}")));
             Row("(c) per repetition: resident memory after the epoch (MB)", string.Join("  ", reps.Select(r => (r.ResidentBytes / 1e6).ToString("0", CultureInfo.InvariantCulture))));

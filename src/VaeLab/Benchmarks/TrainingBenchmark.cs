@@ -15,7 +15,9 @@ namespace VaeLab.Benchmarks;
 /// <param name="Steal">Fraction of the CPU time the hypervisor gave to other guests during the pair (NaN where unknown).</param>
 /// <param name="ResidentBytes">This process's resident memory after the epoch.</param>
 /// <param name="BandwidthGBs">Copy bandwidth (<see cref="MemoryBandwidth"/>) measured between the peak and the epoch, GB/s.</param>
-public sealed record BenchRepetition(double PeakGflops, double SecondsPerEpoch, double TrainingGflops, double OtherCpu, double Steal, long ResidentBytes, double BandwidthGBs)
+/// <param name="CoreToCoreNanoseconds">Cache-line round trip between two threads (<see cref="CoreToCoreLatency"/>) right before the epoch, ns.</param>
+public sealed record BenchRepetition(double PeakGflops, double SecondsPerEpoch, double TrainingGflops, double OtherCpu, double Steal, long ResidentBytes, double BandwidthGBs,
+    double CoreToCoreNanoseconds = double.NaN)
 {
     /// <summary>Training GFLOP/s over the peak of the same repetition.</summary>
     public double FractionOfPeak => TrainingGflops / PeakGflops;
@@ -93,10 +95,11 @@ public static class TrainingBenchmark
             CpuShare before = CpuShare.Read();
             double peak = MatmulPeak.Measure(rounds: 2, secondsPerRound: 0.5);
             double bandwidth = MemoryBandwidth.Measure();
+            double coreToCore = CoreToCoreLatency.Measure();
             double seconds = Train(model, data.Train, seed: i + 1);
             CpuShare after = CpuShare.Read();
             using var self = Process.GetCurrentProcess();
-            reps.Add(new BenchRepetition(peak, seconds, gflop / seconds, after.OthersSince(before), after.StealSince(before), self.WorkingSet64, bandwidth));
+            reps.Add(new BenchRepetition(peak, seconds, gflop / seconds, after.OthersSince(before), after.StealSince(before), self.WorkingSet64, bandwidth, coreToCore));
         }
 
         progress?.Report($"importance-sampled log p(x), k = {importanceSamples}");
