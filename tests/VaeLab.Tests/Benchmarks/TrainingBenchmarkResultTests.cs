@@ -39,4 +39,13 @@ public class TrainingBenchmarkResultTests
         Assert.InRange(after.OthersSince(before), 0, 1);
         Assert.InRange(after.StealSince(before), 0, 1);
     }
+
+    [Fact]
+    public void CoreToCoreRoundTripIsAPositiveFewMicrosecondsAtMost()
+    {
+        double ns = CoreToCoreLatency.Measure(trips: 20_000, rounds: 1);
+        if (Environment.ProcessorCount < 2) { Assert.True(double.IsNaN(ns)); return; }
+        // A cache-line round trip is tens to hundreds of nanoseconds; 20 µs would mean the threads took turns on one core.
+        Assert.InRange(ns, 1, 20_000);
+    }
 }
