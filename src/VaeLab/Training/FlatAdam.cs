@@ -21,7 +21,8 @@ namespace VaeLab.Training;
 public sealed class FlatAdam : IDisposable
 {
     readonly Parameter[] parameters;
-    readonly Tensor flatParameters, flatGradients, firstMoment, secondMoment, scratch;
+    readonly Tensor flatParameters, flatGradients, firstMoment, secondMoment;
+    readonly Tensor? scratch;   // √v + ε, for the tensor-operation path only (the fused CPU pass needs none)
 
     /// <summary>Creates the optimiser and re-points <paramref name="parameters"/> and their gradients into flat buffers.</summary>
     /// <exception cref="ArgumentException">No parameters, or parameters of different dtypes or devices.</exception>
@@ -44,7 +45,7 @@ public sealed class FlatAdam : IDisposable
         flatGradients = Allocate(dtype, device).zero_();
         firstMoment = Allocate(dtype, device).zero_();
         secondMoment = Allocate(dtype, device).zero_();
-        scratch = Allocate(dtype, device);
+        if (!Fused(dtype, device)) scratch = Allocate(dtype, device);
         using var noGrad = no_grad();
         long offset = 0;
         foreach (Parameter p in this.parameters)
@@ -110,9 +111,9 @@ public sealed class FlatAdam : IDisposable
         // lr/bc1 · m / (√v/√bc2 + ε) = (lr·√bc2/bc1) · m / (√v + ε·√bc2): one division fewer per element.
         double rootBc2 = Math.Sqrt(biasCorrection2);
         double stepSize = LearningRate * rootBc2 / biasCorrection1, epsilonTerm = Epsilon * rootBc2;
-        if (flatParameters.device_type == TorchSharp.DeviceType.CPU && flatParameters.dtype == ScalarType.Float32)
+        if (scratch is null && flatParameters.dtype == ScalarType.Float32)
             FusedAdam.Step<float>(flatParameters, flatGradients, firstMoment, secondMoment, (float)Beta1, (float)Beta2, (float)WeightDecay, (float)stepSize, (float)epsilonTerm);
-        else if (flatParameters.device_type == TorchSharp.DeviceType.CPU && flatParameters.dtype == ScalarType.Float64)
+        else if (scratch is null)
             FusedAdam.Step<double>(flatParameters, flatGradients, firstMoment, secondMoment, Beta1, Beta2, WeightDecay, stepSize, epsilonTerm);
         else
         {
@@ -123,6 +124,10 @@ public sealed class FlatAdam : IDisposable
             flatParameters.addcdiv_(firstMoment, scratch, -stepSize);
         }
     }
+
+    // The one-pass update runs on CPU buffers of float32 or float64.
+    static bool Fused(ScalarType dtype, Device device) =>
+        device.type == TorchSharp.DeviceType.CPU && (dtype is ScalarType.Float32 or ScalarType.Float64);
 
     /// <summary>Writes the step count and both moments (for a checkpoint).</summary>
     public void Save(BinaryWriter writer)
@@ -155,6 +160,6 @@ public sealed class FlatAdam : IDisposable
         flatGradients.Dispose();
         firstMoment.Dispose();
         secondMoment.Dispose();
-        scratch.Dispose();
+        scratch?.Dispose();
     }
 }
