@@ -2,6 +2,7 @@ using System.Globalization;
 using Plotly.NET;
 using VaeLab.Evaluation.Disentanglement;
 using VaeLab.Experiments;
+using VaeLab.Training;
 using Chart = Plotly.NET.CSharp.Chart;
 using Plotly.NET.CSharp;
 
@@ -16,14 +17,19 @@ public static class ExperimentCharts
     static string Label(RunResult r) => string.Create(CultureInfo.InvariantCulture, $"d={r.Config.LatentDimensions}, β={r.Config.Beta:G4}, seed {r.Config.Seed}");
 
     /// <summary>Training and test ELBO per epoch, one pair of lines per run.</summary>
-    public static GenericChart TrainingCurves(IEnumerable<RunResult> runs)
+    public static GenericChart TrainingCurves(IEnumerable<RunResult> runs) =>
+        TrainingCurves(runs.Select(r => new TrainingCurve(Label(r), r.TrainElboByEpoch, r.TestElboByEpoch)));
+
+    /// <summary>Training and held-out ELBO per epoch, one pair of lines per curve (a held-out line only where there are values).</summary>
+    public static GenericChart TrainingCurves(IEnumerable<TrainingCurve> curves)
     {
         var traces = new List<GenericChart>();
-        foreach (RunResult r in runs)
+        foreach (TrainingCurve c in curves)
         {
-            int[] epochs = Enumerable.Range(1, r.TrainElboByEpoch.Length).ToArray();
-            traces.Add(Chart.Line<int, double, string>(epochs, r.TrainElboByEpoch, Name: $"{Label(r)} train"));
-            traces.Add(Chart.Line<int, double, string>(epochs, r.TestElboByEpoch, Name: $"{Label(r)} test", LineDash: StyleParam.DrawingStyle.Dash));
+            int[] epochs = Enumerable.Range(1, c.TrainElboByEpoch.Length).ToArray();
+            traces.Add(Chart.Line<int, double, string>(epochs, c.TrainElboByEpoch, Name: $"{c.Name} train"));
+            if (c.ValidationElboByEpoch.Any(double.IsFinite))
+                traces.Add(Chart.Line<int, double, string>(epochs, c.ValidationElboByEpoch, Name: $"{c.Name} test", LineDash: StyleParam.DrawingStyle.Dash));
         }
         return Chart.Combine(traces).WithTitle("ELBO per epoch (solid: training batches, dashed: test set)")
             .WithXAxisStyle<double, double, string>(TitleText: "epoch")

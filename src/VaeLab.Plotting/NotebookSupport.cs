@@ -43,13 +43,11 @@ public static class NotebookSupport
     /// HTML that draws <paramref name="chart"/> in a notebook cell: <c>display(HTML(NotebookSupport.ChartHtml(chart)))</c>.
     /// The first call of a session also carries plotly.js itself (no CDN: the notebook works offline).
     /// </summary>
-    public static string ChartHtml(Plotly.NET.GenericChart chart)
-    {
-        string html = Plotly.NET.GenericChart.toChartHTML(chart);
-        return Interlocked.Exchange(ref plotlyEmitted, 1) == 0
-            ? "<script type=\"text/javascript\">" + PlotlyScript.Source + "</script>" + html
-            : html;
-    }
+    public static string ChartHtml(Plotly.NET.GenericChart chart) => PlotlyScriptOnce() + Plotly.NET.GenericChart.toChartHTML(chart);
+
+    /// <summary>A script element holding plotly.js the first time it is asked for in this process, then the empty string.</summary>
+    public static string PlotlyScriptOnce() =>
+        Interlocked.Exchange(ref plotlyEmitted, 1) == 0 ? "<script type=\"text/javascript\">" + PlotlyScript.Source + "</script>" : "";
 
     static Assembly? LoadedFSharpCore() =>
         AppDomain.CurrentDomain.GetAssemblies().FirstOrDefault(a => a.GetName().Name == "FSharp.Core");

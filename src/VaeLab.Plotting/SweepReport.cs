@@ -29,14 +29,14 @@ public static class SweepReport
         var page = new HtmlPage("VaeLab sweep report");
         page.Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"{runs.Count} runs over latent sizes {string.Join(", ", spec.LatentSizes)} × β {string.Join(", ", spec.Betas)} × seeds {string.Join(", ", spec.Seeds)}. All figures are nats per example."));
-        page.Heading("Configuration").Preformatted(spec.ToJson());
+        page.Heading("Configuration").Raw(SweepSpecView.Table(spec).ToHtml());
         if (runs.Count > 0) page.Paragraph("Data: " + runs[0].DataDescription);
         page.Heading("Environment").Preformatted(string.Join('\n',
             $"VaeLab versions: {(runs.Count > 0 ? runs[0].Versions : "n/a")}",
             $"TorchSharp {runtime.TorchSharpVersion}, libtorch {runtime.LibTorchVersion} ({runtime.Backend})",
             $"threads {runtime.Threads} of {runtime.LogicalProcessors} logical processors; CPU features {string.Join(" ", runtime.CpuFeatures)}",
             $"{runtime.Os}; {runtime.DotnetVersion}"));
-        page.Heading("Results").Raw(Table(runs));
+        page.Heading("Results").Raw(RunsView.Table(runs).ToHtml());
         // Say what each kind of figure is: a bound on the probability of the 8-bit image, a probability, or a cross-entropy.
         foreach (var treatment in runs.Select(r => r.Treatment).OfType<VaeLab.Models.PixelTreatment>().DistinctBy(t => t.Label))
             page.Paragraph($"{treatment.Label}: {treatment.Meaning}.");
@@ -156,37 +156,5 @@ public static class SweepReport
         page.Heading($"The 2-D latent space ({flat.RunId})")
             .Chart(ImageCharts.LatentScatter(LatentFigures.Scatter(twoD, test), classNames))
             .Chart(ImageCharts.Mosaic(LatentFigures.Manifold(twoD)));
-    }
-
-    static string Table(IReadOnlyList<RunResult> runs)
-    {
-        var html = new StringBuilder("<table><thead><tr>");
-        bool scores = runs.Any(r => r.Disentanglement is not null);
-        string[] columns = ["run", "latent", "β", "seed", "epochs", "likelihood", "test ELBO", "E_q[log p(x|z)]", "KL (rate)", "log p(x)", "bits/dim", "figures are", "active units", "wall s"];
-        if (scores) columns = [.. columns[..^1], "MIG", "FactorVAE", "β-VAE", "wall s"];
-        foreach (string column in columns)
-            html.Append("<th>").Append(WebUtility.HtmlEncode(column)).Append("</th>");
-        html.Append("</tr></thead><tbody>");
-        string F(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";
-        string F3(double? v) => v is double value ? value.ToString("F3", CultureInfo.InvariantCulture) : "–";
-        foreach (RunResult r in runs.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed))
-        {
-            html.Append("<tr><td>").Append(WebUtility.HtmlEncode(r.RunId)).Append("</td>");
-            string[] disentanglement = scores ? [F3(r.Disentanglement?.Mig), F3(r.Disentanglement?.FactorVaeScore), F3(r.Disentanglement?.BetaVaeScore)] : [];
-            string[] cells =
-                     [
-                         r.Config.LatentDimensions.ToString(CultureInfo.InvariantCulture), r.Config.Beta.ToString("G4", CultureInfo.InvariantCulture),
-                         r.Config.Seed.ToString(CultureInfo.InvariantCulture), r.Config.Epochs.ToString(CultureInfo.InvariantCulture), r.Config.Likelihood.ToString(),
-                         $"{F(r.TestElboNats)} ± {F(r.TestElboStandardError)}", F(r.ReconstructionLogLikelihoodNats), F(r.KlNats), F(r.LogLikelihoodNats),
-                         r.BitsPerDimension.ToString("F3", CultureInfo.InvariantCulture), r.Treatment?.Label ?? "–",
-                         $"{r.ActiveUnits} / {r.Config.LatentDimensions}",
-                         .. disentanglement,
-                         r.WallSeconds.ToString("F1", CultureInfo.InvariantCulture),
-                     ];
-            foreach (string cell in cells)
-                html.Append("<td class=\"n\">").Append(WebUtility.HtmlEncode(cell)).Append("</td>");
-            html.Append("</tr>");
-        }
-        return html.Append("</tbody></table>").ToString();
     }
 }

@@ -1,0 +1,68 @@
+using System.Globalization;
+using VaeLab.Evaluation;
+using VaeLab.Evaluation.Inference;
+using VaeLab.Runtime;
+
+namespace VaeLab.Plotting;
+
+/// <summary>Tables of evaluation results as a reader wants them: every figure with its unit, standard error and meaning.</summary>
+public static class EvaluationViews
+{
+    static string F(double value, string format = "F2") => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "–";
+
+    /// <summary>A test ELBO with its two terms, bits per dimension and what the figures are.</summary>
+    public static ValueTable Elbo(ElboSummary elbo)
+    {
+        ArgumentNullException.ThrowIfNull(elbo);
+        var table = new ValueTable($"ELBO on {elbo.Examples:N0} examples (nats per example)", "quantity", "value");
+        table.Add("ELBO", $"{F(elbo.ElboNats)} ± {F(elbo.ElboStandardError)}")
+             .Add("E_q[log p(x|z)]", F(elbo.ReconstructionLogLikelihoodNats))
+             .Add("KL(q(z|x) ‖ p(z)) (rate)", F(elbo.KlNats))
+             .Add("−ELBO in bits per dimension", F(elbo.NegativeElboBitsPerDimension, "F3"));
+        if (elbo.Treatment is { } treatment) table.Add("the figures are", treatment.Meaning);
+        return table;
+    }
+
+    /// <summary>An importance-sampled log p(x): value, its Monte Carlo and data standard errors, k and bits per dimension.</summary>
+    public static ValueTable LogLikelihood(LogLikelihoodEstimate estimate)
+    {
+        ArgumentNullException.ThrowIfNull(estimate);
+        var table = new ValueTable($"log p(x), importance-sampled with k = {estimate.Samples:N0}, on {estimate.Examples:N0} examples (nats per example)", "quantity", "value");
+        table.Add("log p(x)", $"{F(estimate.LogLikelihoodNats)} ± {F(estimate.MonteCarloStandardError, "F3")} (Monte Carlo SE)")
+             .Add("spread over examples", $"± {F(estimate.DataStandardError)} (standard error of the mean over examples)")
+             .Add("samples k", estimate.Samples.ToString("N0", CultureInfo.InvariantCulture))
+             .Add("−log p(x) in bits per dimension", F(estimate.NegativeLogLikelihoodBitsPerDimension, "F3"));
+        if (estimate.Treatment is { } treatment) table.Add("the figures are", treatment.Meaning);
+        return table;
+    }
+
+    /// <summary>The inference gap decomposed: log p̂(x), L[q*], L[q] and the two gaps, each ± its standard error.</summary>
+    public static ValueTable Gap(GapDecomposition gap)
+    {
+        ArgumentNullException.ThrowIfNull(gap);
+        var table = new ValueTable($"The inference gap on {gap.Examples:N0} examples (nats per example, ± standard error)", "quantity", "value");
+        table.Add($"log p(x), IS-{gap.ImportanceSamples:N0}", gap.LogLikelihoodImportanceSampled.ToString())
+             .Add("log p(x), AIS", $"{gap.LogLikelihoodAis} (acceptance {F(gap.AisAcceptance)})")
+             .Add("L[q*] (per-example optimum)", $"{gap.ElboLocal} ({F(gap.LocalSteps, "F0")} Adam steps)")
+             .Add("L[q] (encoder)", gap.ElboEncoder.ToString())
+             .Add("approximation gap log p̂ − L[q*]", gap.ApproximationGap.ToString())
+             .Add("amortisation gap L[q*] − L[q]", gap.AmortisationGap.ToString())
+             .Add($"inference gap log p̂ − L[q] (log p̂ from {gap.LogLikelihoodSource})", gap.InferenceGap.ToString())
+             .Add("seconds: IS, AIS, local", $"{F(gap.Seconds.ImportanceSampling, "F1")}, {F(gap.Seconds.Ais, "F1")}, {F(gap.Seconds.Local, "F1")}");
+        return table;
+    }
+
+    /// <summary>The runtime facts a run depends on: versions, threads, device, vector instructions, natives.</summary>
+    public static ValueTable Runtime(RuntimeInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        return new ValueTable("VaeLab runtime", "fact", "value")
+            .Add("TorchSharp", $"{info.TorchSharpVersion} ({info.Backend})")
+            .Add("libtorch", info.LibTorchVersion)
+            .Add("threads", $"{info.Threads} of {info.LogicalProcessors} logical processors")
+            .Add("device", info.Device)
+            .Add("vector instructions", string.Join(", ", info.CpuFeatures))
+            .Add("natives", info.NativeLibraries.Count == 0 ? info.ManagedDirectory : string.Join(", ", info.NativeLibraries.Select(Path.GetFileName)) + " in " + info.ManagedDirectory)
+            .Add(".NET", info.DotnetVersion);
+    }
+}

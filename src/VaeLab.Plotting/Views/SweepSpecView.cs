@@ -1,0 +1,35 @@
+using System.Globalization;
+using VaeLab.Experiments;
+
+namespace VaeLab.Plotting;
+
+/// <summary>A sweep specification as a compact table of its settings: the grid axes first, then what every run shares; unset options left out.</summary>
+public static class SweepSpecView
+{
+    /// <summary>One row per setting that is set, with its value in words.</summary>
+    public static ValueTable Table(SweepSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        static string List<T>(IEnumerable<T> values) => string.Join(", ", values.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)));
+        int runs = spec.Configurations().Count;
+        var table = new ValueTable($"Sweep: {runs} run{(runs == 1 ? "" : "s")}", "setting", "value");
+        table.Add("latent sizes", List(spec.LatentSizes))
+             .Add("β", List(spec.Betas.Select(b => b.ToString("G4", CultureInfo.InvariantCulture))))
+             .Add("seeds", List(spec.Seeds));
+        if (spec.Likelihoods is { } likelihoods) table.Add("likelihoods", List(likelihoods));
+        else table.Add("likelihood", spec.Likelihood.ToString());
+        if (spec.Architectures is { } architectures) table.Add("architectures", List(architectures));
+        else table.Add("architecture", spec.Architecture.ToString());
+        table.Add("epochs", spec.EpochCounts is { } counts ? List(counts) : spec.Epochs.ToString(CultureInfo.InvariantCulture))
+             .Add("hidden sizes", spec.HiddenSizes is { } hidden ? List(hidden) : "400 (default)")
+             .Add("batch size", spec.BatchSize.ToString(CultureInfo.InvariantCulture))
+             .Add("learning rate", spec.LearningRate.ToString("G4", CultureInfo.InvariantCulture))
+             .Add("data", spec.DataDirectory is { } folder ? $"MNIST-format files in {folder}" : spec.Data.ToString());
+        table.Add("training examples", spec.TrainExamples is int train ? $"first {train:N0}" : "all")
+             .Add("test examples", spec.TestExamples is int test ? $"first {test:N0}" : "all")
+             .Add("log p(x)", spec.ImportanceSamples > 0 ? $"importance-sampled, k = {spec.ImportanceSamples:N0}" : "skipped");
+        if (spec.GapExamples > 0)
+            table.Add("inference gap", $"on the first {spec.GapExamples:N0} test examples{(spec.QuickGap ? " (quick settings)" : "")}");
+        return table;
+    }
+}
