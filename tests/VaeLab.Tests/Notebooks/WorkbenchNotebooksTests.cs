@@ -1,11 +1,12 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using static VaeLab.Tests.Notebooks.NotebookOutputs;
 
 namespace VaeLab.Tests.Notebooks;
 
 /// <summary>
-/// Every notebook in notebooks/ runs headless in quick mode (VAELAB_QUICK=1) in the pinned kernel (dotnet-repl):
-/// no cell may fail, it must draw at least one chart and write its report; committed notebooks carry no outputs.
+/// Every notebook in notebooks/ runs headless in quick mode (VAELAB_QUICK=1) in the pinned kernel, both ways a user runs
+/// one: dotnet-repl and Jupyter nbconvert with the .NET kernel. No cell may fail or print a compiler warning; charts
+/// arrive as text/html; every live display ends in its finished state; the notebook writes its own report.
 /// </summary>
 public class WorkbenchNotebooksTests
 {
@@ -18,6 +19,17 @@ public class WorkbenchNotebooksTests
             data.Add(Path.GetFileName(path));
         return data;
     }
+
+    public static TheoryData<string, Runner> NotebooksAndRunners()
+    {
+        var data = new TheoryData<string, Runner>();
+        foreach (string name in Directory.GetFiles(Folder, "*.ipynb").Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal))
+            foreach (Runner runner in Enum.GetValues<Runner>())
+                data.Add(name, runner);
+        return data;
+    }
+
+    static string Source(JsonNode cell) => cell["source"] is JsonArray lines ? string.Concat(lines.Select(l => l!.GetValue<string>())) : cell["source"]!.GetValue<string>();
 
     [Theory]
     [MemberData(nameof(Notebooks))]
@@ -34,38 +46,47 @@ public class WorkbenchNotebooksTests
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public async Task EachNotebookRunsInQuickModeDrawsChartsAndWritesItsReport(string name)
+    public void NotebooksLoadVaeLabAsAKernelExtensionInAShortFirstCellAndBuildNothingByHand(string name)
+    {
+        var code = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, name)))!["cells"]!.AsArray()
+            .Where(c => c!["cell_type"]!.GetValue<string>() == "code").Select(c => Source(c!)).ToArray();
+        string[] first = code[0].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(first.Length <= 3, $"{name}: the first cell has {first.Length} lines:\n{code[0]}");
+        Assert.StartsWith("#r \"nuget:VaeLab.Interactive, ", first[0]);
+        Assert.Contains("Notebook.Prepare(", code[0]);
+        foreach (string forbidden in new[] { "display(HTML", "HTML(", "new RunResult(", "bin/Release", "ChartHtml", ".Update(" })
+            Assert.DoesNotContain(code, c => c.Contains(forbidden, StringComparison.Ordinal));
+        Assert.Contains("Notebook.WriteReport(", code[^1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(NotebooksAndRunners))]
+    public async Task EachNotebookRunsInQuickModeWithoutErrorsOrWarningsShowsChartsFinishesItsLiveDisplaysAndWritesItsReport(string name, Runner runner)
     {
         string report = Path.Combine(Folder, Path.ChangeExtension(name, ".html"));
         DateTime started = DateTime.UtcNow;
         using var temporary = new TempDirectory();
-        string output = temporary.File(name);
-        var start = new ProcessStartInfo("dotnet", ["repl", "--run", name, "--exit-after-run", "--output-path", output])
-        {
-            WorkingDirectory = Folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["VAELAB_QUICK"] = "1";
-        using (Process process = Process.Start(start)!)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-            await process.WaitForExitAsync(timeout.Token);
-            Assert.True(File.Exists(output), $"{name}: dotnet repl wrote no output (exit {process.ExitCode}; run `dotnet tool restore`):\n{await stdout}\n{await stderr}");
-        }
+        JsonArray cells = await Run(runner, Folder, name, temporary.Path, new Dictionary<string, string> { ["VAELAB_QUICK"] = "1" });
 
-        var cells = JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray();
         int charts = 0;
         for (int i = 0; i < cells.Count; i++)
-            foreach (JsonNode? item in cells[i]!["outputs"]?.AsArray() ?? [])
+        {
+            var outputs = Outputs(cells[i]!).ToArray();
+            foreach (var (type, html, text) in outputs)
             {
-                if (item!["output_type"]!.GetValue<string>() == "error")
-                    Assert.Fail($"{name}, cell {i + 1}: {item["ename"]}: {item["evalue"]}");
-                if (item["data"]?["text/html"] is JsonNode html && html.ToJsonString().Contains("renderPlotly_", StringComparison.Ordinal)) charts++;
+                Assert.False(type == "error", $"{name} ({runner}), cell {i + 1}: {text}");
+                Assert.DoesNotContain("warning CS", text + html);
+                if (html.Contains("renderPlotly_", StringComparison.Ordinal)) charts++;
             }
-        Assert.True(charts > 0, $"{name} drew no chart");
-        Assert.True(File.Exists(report) && File.GetLastWriteTimeUtc(report) >= started.AddSeconds(-1), $"{name} did not write {report}");
+            // dotnet-repl keeps every state of a live display, Jupyter the last: either way the last one is the end.
+            var live = outputs.Where(o => o.Html.Contains("vaelab-live", StringComparison.Ordinal)).Select(o => o.Html).ToArray();
+            if (live.Length > 0)
+                Assert.Contains("<span>done: ", live[^1]);
+        }
+        Assert.True(charts > 0, $"{name} ({runner}) drew no chart");
+        Assert.True(File.Exists(report) && File.GetLastWriteTimeUtc(report) >= started.AddSeconds(-1), $"{name} ({runner}) did not write {report}");
+        string page = File.ReadAllText(report);
+        Assert.Contains("plotly.js v2.28.0", page);   // offline: plotly.js inside
+        Assert.Contains("renderPlotly_", page);
     }
 }

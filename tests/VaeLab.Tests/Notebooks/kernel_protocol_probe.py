@@ -1,73 +1,126 @@
-"""Drives the .NET (C#) Jupyter kernel over the Jupyter protocol, as VS Code and JupyterLab do, and prints one JSON
-object: every display message of a VaeLab live training display (with the display id it carries), and what happens when
-the stop button (a kernel interrupt) is pressed during training. Used by KernelProtocolTests.cs.
+"""Drives the pinned .NET kernel over the two protocols notebook front ends speak, and writes one JSON object to
+<result file> for KernelProtocolTests.cs:
 
-usage: python3 kernel_protocol_probe.py <work folder>
+- "jupyter": the Jupyter messages of a cell that trains with VaeLab's live display (JupyterLab, nbconvert): every
+  display_data / update_display_data with the display id it carries.
+- "stdio": the kernel events of the same through `dotnet interactive stdio` (the protocol VS Code's Polyglot Notebooks
+  speaks), then a Cancel command (its stop button) sent during a 200-epoch training, then a cell that reads how far the
+  trainer got and resumes its checkpoint.
+
+usage: /usr/bin/python3 kernel_protocol_probe.py <kernel folder inside the repository> <work folder> <result file>
+(the kernel folder must lie inside the repository: the kernel is its local dotnet tool; the kernel logs to stdout)
 """
 import json
 import os
+import queue
+import signal
+import subprocess
 import sys
+import threading
 import time
 
 from jupyter_client.manager import start_new_kernel
 
-work = sys.argv[1]
+kernel_folder, work, result_file = sys.argv[1], sys.argv[2], sys.argv[3]
 checkpoint = os.path.join(work, "stopped.ckpt")
-
-km, kc = start_new_kernel(kernel_name=".net-csharp", cwd=work)
-
-
-def run(code, timeout=300, interrupt_after_updates=None):
-    """Executes code; returns the iopub messages of that execution (and interrupts after N display updates if asked)."""
-    msg_id = kc.execute(code)
-    messages, updates, interrupted = [], 0, False
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            msg = kc.get_iopub_msg(timeout=5)
-        except Exception:
-            continue
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        kind = msg["msg_type"]
-        content = msg["content"]
-        if kind in ("display_data", "update_display_data", "execute_result", "stream", "error"):
-            messages.append({
-                "type": kind,
-                "display_id": (content.get("transient") or {}).get("display_id"),
-                "html": (content.get("data") or {}).get("text/html", ""),
-                "text": content.get("text", "") or (content.get("data") or {}).get("text/plain", ""),
-                "error": content.get("ename", "") + ": " + content.get("evalue", "") if kind == "error" else "",
-            })
-            if kind == "update_display_data":
-                updates += 1
-                if interrupt_after_updates is not None and updates == interrupt_after_updates and not interrupted:
-                    km.interrupt_kernel()
-                    interrupted = True
-        if kind == "status" and content.get("execution_state") == "idle":
-            break
-    reply = kc.get_shell_msg(timeout=60)
-    return {"messages": messages, "status": reply["content"].get("status"), "interrupted": interrupted}
-
-
-result = {}
-try:
-    result["prepare"] = run('#r "nuget:VaeLab.Interactive, 0.2.0"\nVaeLab.Interactive.Notebook.Prepare(seed: 1, threads: 1)')
-    setup = """using VaeLab.Data; using VaeLab.Models; using VaeLab.Training;
+PREPARE = '#r "nuget:VaeLab.Interactive, 0.2.0"\nVaeLab.Interactive.Notebook.Prepare(seed: 1, threads: 1)'
+SETUP = """using VaeLab.Data; using VaeLab.Models; using VaeLab.Training;
 var data = FashionMnist.LoadEmbeddedImages();
 var train = data.Subset(TorchSharp.torch.arange(1024)); var test = data.Subset(TorchSharp.torch.arange(1024, 1280));
 var config = VaeConfig.Reference with { HiddenSizes = new[] { 64 } };"""
-    result["setup"] = run(setup)
-    result["live"] = run("""var quickTrainer = new Trainer(config.Build(), new TrainingOptions(Epochs: 3, Seed: 1), config);
-quickTrainer.FitLive(train, test);""")
-    result["stop"] = run(f"""var slowTrainer = new Trainer(config.Build(), new TrainingOptions(Epochs: 200, Seed: 1, CheckpointPath: {json.dumps(checkpoint)}), config);
-slowTrainer.FitLive(train, test);""", interrupt_after_updates=6)
-    time.sleep(3)   # the cancelled loop ends at its next batch boundary
-    result["after"] = run(f"""var resumed = new Trainer(config.Build(), new TrainingOptions(Epochs: 200, Seed: 1), config);
-resumed.Resume({json.dumps(checkpoint)});
-Console.WriteLine($"resumed epochs={{resumed.EpochsDone}} stopped-trainer epochs={{slowTrainer.EpochsDone}}");""")
-finally:
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+LIVE = """var quickTrainer = new Trainer(config.Build(), new TrainingOptions(Epochs: 3, Seed: 1), config);
+quickTrainer.FitLive(train, test);"""
+result = {}
 
-print(json.dumps(result))
+
+def jupyter():
+    km, kc = start_new_kernel(kernel_name=".net-csharp", cwd=kernel_folder, startup_timeout=120)
+
+    def run(code):
+        msg_id = kc.execute(code)
+        messages = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=300)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            content = msg["content"]
+            if msg["msg_type"] in ("display_data", "update_display_data", "execute_result", "stream", "error"):
+                messages.append({"type": msg["msg_type"], "display_id": (content.get("transient") or {}).get("display_id"),
+                                 "html": (content.get("data") or {}).get("text/html", ""),
+                                 "text": content.get("text", "") + content.get("ename", "") + content.get("evalue", "")})
+            if msg["msg_type"] == "status" and content.get("execution_state") == "idle":
+                return messages
+
+    try:
+        run(PREPARE)
+        run(SETUP)
+        result["jupyter"] = run(LIVE)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def stdio():
+    process = subprocess.Popen(["dotnet", "interactive", "stdio", "--default-kernel", "csharp"], cwd=kernel_folder,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+                               start_new_session=True)   # `dotnet interactive` starts the kernel as a child: end both
+    events = queue.Queue()
+
+    def read():
+        for line in process.stdout:
+            if line.startswith("{"):
+                try:
+                    events.put(json.loads(line))
+                except ValueError:
+                    pass
+
+    threading.Thread(target=read, daemon=True).start()
+    tokens = [0]
+
+    def send(kind, command):
+        tokens[0] += 1
+        token = f"probe{tokens[0]}"
+        process.stdin.write(json.dumps({"commandType": kind, "command": command, "token": token}) + "\n")
+        process.stdin.flush()
+        return token
+
+    def run(code, cancel_after_updates=None):
+        token = send("SubmitCode", {"code": code, "targetKernelName": "csharp"})
+        seen, updates, deadline = [], 0, time.time() + 300
+        while time.time() < deadline:
+            try:
+                envelope = events.get(timeout=1)
+            except queue.Empty:
+                continue
+            kind, event = envelope.get("eventType"), envelope.get("event", {})
+            if (envelope.get("command") or {}).get("token", "").split(".")[0] != token:
+                continue
+            seen.append({"type": kind, "value_id": event.get("valueId"), "message": event.get("message", ""),
+                         "values": [f.get("value", "") for f in event.get("formattedValues", [])]})
+            if kind == "DisplayedValueUpdated":
+                updates += 1
+                if updates == cancel_after_updates:
+                    send("Cancel", {})
+            if kind in ("CommandSucceeded", "CommandFailed") and envelope["command"].get("token") == token:
+                break
+        return seen
+
+    try:
+        run(PREPARE)
+        run(SETUP)
+        result["stdio_live"] = run(LIVE)
+        result["stdio_stop"] = run(f"""var slow = new Trainer(config.Build(), new TrainingOptions(Epochs: 200, Seed: 1, CheckpointPath: {json.dumps(checkpoint)}), config);
+slow.FitLive(train, test);""", cancel_after_updates=5)
+        time.sleep(2)   # the cancelled loop ends at its next batch boundary
+        result["stdio_after"] = run(f"""var resumed = new Trainer(config.Build(), new TrainingOptions(Epochs: 200, Seed: 1), config);
+resumed.Resume({json.dumps(checkpoint)});
+Console.WriteLine($"stopped at {{slow.EpochsDone}} epochs; checkpoint resumes at {{resumed.EpochsDone}}");""")
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+jupyter()
+stdio()
+with open(result_file, "w") as out:
+    json.dump(result, out)

@@ -69,6 +69,17 @@ public static class ShapesGrid
         return all;
     }
 
+    /// <summary>The image of one grid point (five factor indices), as 28 × 28 float32 pixels 0/1, row by row.</summary>
+    /// <exception cref="ArgumentException">A point outside the grid or of another length.</exception>
+    public static float[] RenderPoint(params long[] factorIndices)
+    {
+        ArgumentNullException.ThrowIfNull(factorIndices);
+        if (factorIndices.Length != Factors.FactorCount)
+            throw new ArgumentException($"A grid point has {Factors.FactorCount} factor indices ({string.Join(", ", Factors.Names)}), not {factorIndices.Length}.", nameof(factorIndices));
+        using var scope = NewDisposeScope();
+        return Render(tensor(factorIndices).unsqueeze(0)).view(-1).data<float>().ToArray();
+    }
+
     /// <summary>
     /// The grid as training and test data: a permutation drawn from <paramref name="seed"/> holds out
     /// <paramref name="testCount"/> grid points for testing, the rest train (optionally only the first
