@@ -67,7 +67,7 @@ static class VaeLabFormatters
     static string ChartFragment(GenericChart chart) => GenericChart.toChartHTML(chart);
 
     static string HistoryHtml(EpochMetrics[] history) =>
-        ChartFragment(ExperimentCharts.TrainingCurves([TrainingCurve.FromHistory("run", history)])) + HistoryTable(history).ToHtml();
+        ChartFragment(ExperimentCharts.TrainingCurves([TrainingCurve.FromHistory("ELBO", history)])) + HistoryTable(history).ToHtml();
 
     static ValueTable HistoryTable(EpochMetrics[] history)
     {
@@ -84,6 +84,8 @@ static class VaeLabFormatters
         ValueTable runtime = EvaluationViews.Runtime(session.Runtime);
         var table = new ValueTable("VaeLab notebook session", "fact", "value");
         foreach (string[] row in runtime.Rows) table.Add(row);
+        int copies = AppDomain.CurrentDomain.GetAssemblies().Count(a => a.GetName().Name == "FSharp.Core");
+        table.Add("FSharp.Core", $"{NotebookSupport.UseHostFSharpCore()?.ToString() ?? "not loaded"} (the kernel's; {copies} cop{(copies == 1 ? "y" : "ies")} loaded)");
         return table.Add("seed", session.Seed.ToString(CultureInfo.InvariantCulture))
                     .Add("quick mode (VAELAB_QUICK=1)", session.Quick ? "yes: small data, few epochs" : "no");
     }

@@ -68,6 +68,13 @@ public class WorkbenchNotebooksTests
         using var temporary = new TempDirectory();
         JsonArray cells = await Run(runner, Folder, name, temporary.Path, new Dictionary<string, string> { ["VAELAB_QUICK"] = "1" });
 
+        // The first cell's session table: torch natives from the VaeLab build (patched), one FSharp.Core: the kernel's 10.0.
+        JsonNode firstCode = cells.First(c => c!["cell_type"]!.GetValue<string>() == "code")!;
+        string session = string.Concat(Outputs(firstCode).Select(o => o.Html));
+        Assert.Contains(Path.Combine(RepositoryPaths.Root, "src", "VaeLab.Interactive", "bin", "Release", "net10.0"), session);
+        Assert.Contains("libLibTorchSharp.so", session);
+        Assert.Matches(@"10\.0\.0\.0 \(the kernel&#39;s; 1 copy loaded\)", session);
+
         int charts = 0;
         for (int i = 0; i < cells.Count; i++)
         {
