@@ -20,9 +20,9 @@ static class BuildOutput
     /// <summary>Resolves VaeLab's own assemblies and their dependencies from <see cref="Folder"/> (never FSharp.Core: the kernel's copy serves).</summary>
     public static void MakeResolvable()
     {
-        if (Interlocked.Exchange(ref registered, 1) != 0) return;
         if (!Directory.Exists(Folder))
             throw new DirectoryNotFoundException($"The VaeLab build output '{Folder}' that this package was packed from is gone: build VaeLab again (dotnet build -c Release).");
+        if (Interlocked.Exchange(ref registered, 1) != 0) return;
         AssemblyLoadContext.Default.Resolving += (context, name) =>
         {
             if (name.Name is null or "FSharp.Core") return null;

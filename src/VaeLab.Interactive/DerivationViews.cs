@@ -9,8 +9,13 @@ namespace VaeLab.Interactive;
 /// <summary>Derivation rows as a notebook shows them: the identity log p(x) = ELBO + KL first, each row marked pass or FAIL.</summary>
 static class DerivationViews
 {
+    /// <summary>Rows of the identity log p(x) = ELBO + KL(q ‖ p(z|x)), in either arrangement of its terms.</summary>
+    internal static bool IsIdentity(DerivationRow row) =>
+        row.Step.StartsWith("log p(x)", StringComparison.Ordinal) && row.Step.Contains("ELBO", StringComparison.Ordinal)
+        && row.Step.Contains("KL(q ‖ p(z|x))", StringComparison.Ordinal);
+
     static IEnumerable<DerivationRow> IdentityFirst(IReadOnlyList<DerivationRow> rows) =>
-        rows.OrderBy(r => r.Step.Contains("ELBO + KL", StringComparison.Ordinal) ? 0 : 1);   // stable: the rest keep their order
+        rows.OrderBy(r => IsIdentity(r) ? 0 : 1);   // stable: the rest keep their order
 
     public static string Html(IReadOnlyList<DerivationRow> rows)
     {

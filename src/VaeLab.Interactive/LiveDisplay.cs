@@ -12,7 +12,9 @@ sealed class LiveDisplay
 {
     static readonly TimeSpan Interval = TimeSpan.FromSeconds(0.5);
     readonly DisplayedValue? displayed;
+    readonly object gate = new();
     DateTime last = DateTime.MinValue;
+    bool collected;
 
     public LiveDisplay(LiveView view)
     {
@@ -28,21 +30,37 @@ sealed class LiveDisplay
 
     public CancellationToken Cancellation => Context?.CancellationToken ?? CancellationToken.None;
 
-    /// <summary>Replaces the output with the view's current state (skipped if the last update was under 0.5 s ago, unless <paramref name="force"/>).</summary>
+    /// <summary>
+    /// Replaces the output with the view's current state (skipped if the last update was under 0.5 s ago, unless
+    /// <paramref name="force"/>; always skipped once the view has ended, so a late progress report cannot hide the end).
+    /// </summary>
     public void Refresh(bool force = false)
     {
-        if (!force && DateTime.UtcNow - last < Interval) return;
-        last = DateTime.UtcNow;
-        if (displayed is not null) displayed.Update(View);
-        else if (force) Console.WriteLine(View.Text());
+        lock (gate)
+        {
+            if (View.Ended || (!force && DateTime.UtcNow - last < Interval)) return;
+            Show();
+        }
     }
 
-    /// <summary>The final state: shown, and handed to the session's report.</summary>
+    void Show()
+    {
+        last = DateTime.UtcNow;
+        if (displayed is not null) displayed.Update(View);
+        else Console.WriteLine(View.Text());
+    }
+
+    /// <summary>The final state: shown (a later <see cref="End"/> may correct it), and handed to the session's report once.</summary>
     public void End(string status)
     {
-        View.Status = status;
-        View.Ended = true;
-        Refresh(force: true);
-        SessionReport.Collect(View, View.Html());
+        lock (gate)
+        {
+            View.Status = status;
+            View.Ended = true;
+            Show();
+            if (collected) return;
+            collected = true;
+        }
+        SessionReport.Collect(View, View.Html);   // rendered when the report is written: the final state
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using VaeLab.Experiments;
 
@@ -8,57 +9,68 @@ public static class LiveSweep
 {
     /// <summary>
     /// <see cref="SweepRunner.Run"/> with one output replaced in place: which run, its epoch and batch, the share of the sweep
-    /// done, the log of finished runs with their test ELBO, and the test ELBO of each finished run as a small curve. The
-    /// stop button cancels at the next batch boundary; finished runs stay in the store and a rerun continues from there.
+    /// done and its ETA, the log of finished runs, and the test ELBO of each run as it finishes, as a small curve. A
+    /// cancelled invocation (VS Code's stop button) ends it at the next batch boundary of training (evaluation finishes its
+    /// step first); finished runs stay in the store and running the cell again continues from there.
     /// </summary>
-    /// <returns>The finished runs of the sweep (all of them unless stopped).</returns>
+    /// <returns>The runs of the sweep.</returns>
+    /// <exception cref="OperationCanceledException">Stopped (after the output says how far it got).</exception>
     public static IReadOnlyList<RunResult> Run(SweepSpec spec, ResultStore store, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(store);
-        int total = spec.Configurations().Count;
-        var view = new LiveView(title ?? $"Sweep of {total} runs into {store.Folder}", "test ELBO of each finished run");
+        IReadOnlyList<RunConfig> configurations = spec.Configurations();
+        var ids = new HashSet<string>(configurations.Select(c => c.Id));
+        var view = new LiveView(title ?? $"Sweep of {configurations.Count} runs into {store.Folder}", "test ELBO of each run, in the order they finished");
         var display = new LiveDisplay(view);
         var log = new List<string>();
-        var ids = new HashSet<string>(spec.Configurations().Select(c => c.Id));
-        void Finished()
+        var plotted = new HashSet<string>();
+        var clock = Stopwatch.StartNew();
+        RunResult[] Finished() => store.Load().Where(r => ids.Contains(r.RunId)).ToArray();
+        void CatchUp()
         {
-            RunResult[] done = store.Load().Where(r => ids.Contains(r.RunId)).ToArray();
             view.Details = [.. log.TakeLast(12)];
-            while (view.Points.Count < done.Length)
+            foreach (RunResult r in Finished().Where(r => !plotted.Contains(r.RunId)).OrderBy(r => r.FinishedUtc))
             {
-                RunResult r = done[view.Points.Count];
-                view.AddPoint(view.Points.Count + 1, r.TestElboNats);
+                plotted.Add(r.RunId);
+                view.AddPoint(plotted.Count, r.TestElboNats);
             }
         }
         var messages = new SynchronousProgress<string>(line =>
         {
             log.Add(line);
-            Finished();
+            CatchUp();
             display.Refresh(force: true);
         });
         var detail = new SynchronousProgress<SweepProgress>(p =>
         {
+            double fraction = Math.Clamp(p.Fraction, 1e-6, 1);
+            string eta = LiveTraining.Eta(TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds * (1 - fraction) / fraction));
             view.Status = p.Training is { } t
-                ? string.Create(CultureInfo.InvariantCulture, $"run {p.Run}/{p.Runs} ({p.RunId}): epoch {t.Epoch}/{t.Epochs}, batch {t.Batch}/{t.Batches}, loss {t.RunningLossNats:F2} nats; {100 * p.Fraction:F0} % of the sweep")
-                : string.Create(CultureInfo.InvariantCulture, $"run {p.Run}/{p.Runs} ({p.RunId}): evaluating; {100 * p.Fraction:F0} % of the sweep");
+                ? string.Create(CultureInfo.InvariantCulture, $"run {p.Run}/{p.Runs} ({p.RunId}): epoch {t.Epoch}/{t.Epochs}, batch {t.Batch}/{t.Batches}, loss {t.RunningLossNats:F2} nats; {100 * p.Fraction:F0} % of the sweep, ETA {eta}")
+                : string.Create(CultureInfo.InvariantCulture, $"run {p.Run}/{p.Runs} ({p.RunId}): evaluating; {100 * p.Fraction:F0} % of the sweep, ETA {eta}");
             display.Refresh();
         });
-        using var stopping = display.Cancellation.Register(() =>
-            display.End($"stopping at the next batch boundary; {store.Load().Count(r => ids.Contains(r.RunId))} of {total} runs are finished and saved in {store.Folder}: run the cell again to continue"));
+        string StoppedText(string verb) =>
+            $"{verb}: {Finished().Length} of {configurations.Count} runs are finished and saved in {store.Folder}; run the cell again to continue";
+        using var stopping = display.Cancellation.Register(() => display.End(StoppedText("stopping at the next batch boundary")));
         try
         {
             IReadOnlyList<RunResult> runs = SweepRunner.Run(spec, store, progress: messages, cancellation: display.Cancellation, detail: detail);
-            Finished();
-            display.End(string.Create(CultureInfo.InvariantCulture, $"done: {runs.Count} runs in {store.Folder}"));
+            CatchUp();
+            display.End(string.Create(CultureInfo.InvariantCulture, $"done: {runs.Count} runs in {store.Folder}, {clock.Elapsed.TotalSeconds:F0} s"));
             return runs;
         }
         catch (OperationCanceledException)
         {
-            Finished();
-            RunResult[] done = store.Load().Where(r => ids.Contains(r.RunId)).ToArray();
-            display.End($"stopped: {done.Length} of {total} runs are finished and saved in {store.Folder}; run the cell again to continue");
-            return done;
+            CatchUp();
+            display.End(StoppedText("stopped"));
+            throw;
+        }
+        catch (Exception e)
+        {
+            display.End($"failed: {e.Message}");
+            throw;
         }
     }
 }

@@ -7,33 +7,44 @@ namespace VaeLab.Interactive;
 /// <summary>Training with a live display in a notebook cell.</summary>
 public static class LiveTraining
 {
+    /// <summary>How long the stop button's callback waits for the loop to reach its batch boundary before it reports.</summary>
+    static readonly TimeSpan BoundaryWait = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// <see cref="Trainer.Fit"/> with one output replaced in place: epoch and batch, running loss, throughput, ETA, and the
-    /// ELBO per epoch as a small curve. The notebook's stop button cancels at the next batch boundary; completed epochs
-    /// stay (and stay checkpointed when <see cref="TrainingOptions.CheckpointPath"/> is set) and the output says where it stopped.
+    /// ELBO per epoch as a small curve. A cancelled invocation (VS Code's stop button) ends training at the next batch
+    /// boundary: completed epochs stay (and stay checkpointed when <see cref="TrainingOptions.CheckpointPath"/> is set), the
+    /// output says where it stopped, and the cancellation goes on to stop the rest of the cell.
     /// </summary>
-    /// <returns>The metrics of all completed epochs (also when stopped).</returns>
+    /// <returns>The metrics of all completed epochs.</returns>
+    /// <exception cref="OperationCanceledException">Stopped (after the output says where).</exception>
     public static IReadOnlyList<EpochMetrics> FitLive(this Trainer trainer, Dataset train, Dataset? validation = null, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(train);
         var view = new LiveView(title ?? $"Training a VAE with {trainer.Model.LatentDimensions} latent dimensions on {train.Name}", "train ELBO", validation is null ? null : "test ELBO");
         foreach (EpochMetrics m in trainer.History) view.AddPoint(m.Epoch, m.TrainElboNats, m.ValidationElboNats);
         var display = new LiveDisplay(view);
         TrainingProgress? last = null;
+        using var stopped = new ManualResetEventSlim();
         using var stopping = display.Cancellation.Register(() =>
-            // Runs when the stop button is pressed, while the cell's output still accepts updates.
-            display.End(StoppedText(trainer, last, "stopping at the next batch boundary")));
+        {
+            // Runs on the thread that cancels, while the cell's output still accepts updates: wait (briefly) for the loop to
+            // leave at its batch boundary so the text says exactly what was kept.
+            bool atBoundary = stopped.Wait(BoundaryWait);
+            display.End(StoppedText(trainer, last, atBoundary ? "stopped" : "stopping at the next batch boundary"));
+        });
         var progress = new SynchronousProgress<TrainingProgress>(p =>
         {
             last = p;
             view.Status = string.Create(CultureInfo.InvariantCulture,
-                $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.Batches}: loss {p.RunningLossNats:F2} nats, {p.ExamplesPerSecond:F0} examples/s, ETA {p.Eta:hh\\:mm\\:ss}");
+                $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.Batches}: loss {p.RunningLossNats:F2} nats, {p.ExamplesPerSecond:F0} examples/s, ETA {Eta(p.Eta)}");
             if (p.Batch == p.Batches) return;   // the epoch's point comes after validation
             display.Refresh();
         });
+        var points = new EpochPoints(progress, trainer, view, display, trainer.History.Count);
         try
         {
-            var points = new EpochPoints(progress, trainer, view, display, trainer.History.Count);
             IReadOnlyList<EpochMetrics> history = trainer.Fit(train, validation, points, display.Cancellation);
             points.CatchUp();
             EpochMetrics? final = history.Count > 0 ? history[^1] : null;
@@ -45,17 +56,28 @@ public static class LiveTraining
         }
         catch (OperationCanceledException)
         {
+            points.CatchUp();
+            stopped.Set();
             display.End(StoppedText(trainer, last, "stopped"));
-            return trainer.History;
+            throw;
+        }
+        catch (Exception e)
+        {
+            display.End($"failed: {e.Message}");
+            throw;
         }
     }
+
+    /// <summary>A time span as h:mm:ss, hours counted past a day.</summary>
+    internal static string Eta(TimeSpan eta) => string.Create(CultureInfo.InvariantCulture, $"{(long)eta.TotalHours}:{eta.Minutes:00}:{eta.Seconds:00}");
 
     static string StoppedText(Trainer trainer, TrainingProgress? at, string verb)
     {
         string where = at is null ? "before the first batch" : $"in epoch {at.Epoch}/{at.Epochs} after batch {at.Batch}/{at.Batches}";
-        string kept = trainer.EpochsDone == 0 ? "no epoch completed"
-            : $"{trainer.EpochsDone} completed epoch{(trainer.EpochsDone == 1 ? "" : "s")} kept" +
-              (trainer.Options.CheckpointPath is { } path ? $"; checkpoint {path} holds epoch {trainer.EpochsDone}, intact" : "");
+        int done = trainer.EpochsDone;
+        string kept = done == 0 ? "no epoch completed"
+            : $"{done} completed epoch{(done == 1 ? "" : "s")} kept" +
+              (trainer.Options.CheckpointPath is { } path ? $"; checkpoint {path} holds epoch {done}, intact" : "");
         return $"{verb} {where}: {kept}";
     }
 

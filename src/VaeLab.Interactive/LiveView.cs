@@ -11,6 +11,7 @@ namespace VaeLab.Interactive;
 public sealed class LiveView
 {
     readonly List<(double X, double Y, double Y2)> points = [];
+    readonly object gate = new();   // the stop button's callback renders on another thread while training adds points
 
     internal LiveView(string title, string curveLabel, string? secondLabel = null)
     {
@@ -38,13 +39,18 @@ public sealed class LiveView
     /// <summary>True once the work ended, finished or stopped.</summary>
     public bool Ended { get; internal set; }
 
-    /// <summary>The drawn points (x, value, second value or NaN).</summary>
-    public IReadOnlyList<(double X, double Y, double Y2)> Points => points;
+    /// <summary>The drawn points (x, value, second value or NaN), a copy.</summary>
+    public IReadOnlyList<(double X, double Y, double Y2)> Points { get { lock (gate) return [.. points]; } }
 
-    internal void AddPoint(double x, double y, double y2 = double.NaN) => points.Add((x, y, y2));
+    internal void AddPoint(double x, double y, double y2 = double.NaN) { lock (gate) points.Add((x, y, y2)); }
 
     /// <summary>The view as HTML: status, details and an inline SVG curve (no script, so updates are cheap).</summary>
     public string Html()
+    {
+        lock (gate) return RenderHtml();
+    }
+
+    string RenderHtml()
     {
         var html = new StringBuilder("<div class=\"vaelab-live\" style=\"font-family:system-ui,sans-serif\">");
         html.Append("<b>").Append(WebUtility.HtmlEncode(Title)).Append("</b><br/>")
@@ -61,6 +67,11 @@ public sealed class LiveView
 
     /// <summary>The view as plain text: title, status and details.</summary>
     public string Text()
+    {
+        lock (gate) return RenderText();
+    }
+
+    string RenderText()
     {
         var text = new StringBuilder(Title).Append('\n').Append(Status);
         foreach (string line in Details) text.Append('\n').Append(line);

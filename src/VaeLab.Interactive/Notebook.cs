@@ -34,6 +34,7 @@ public static class Notebook
         else VaeLab.Plotting.NotebookSupport.UseHostFSharpCore();
         var runtime = VaeLab.Runtime.TorchRuntime.Initialize(seed, threads, device);
         SessionReport.Clear();
+        VaeLab.Plotting.NotebookSupport.ResetPlotlyScript();   // this cell's output carries plotly.js again (a rerun notebook is self-contained)
         return new NotebookSession(runtime, seed, Quick);
     }
 

@@ -32,13 +32,14 @@ static class VaeLabFormatters
         Add<LogLikelihoodEstimate>(e => EvaluationViews.LogLikelihood(e).ToHtml(), e => EvaluationViews.LogLikelihood(e).ToText());
         Add<GapDecomposition>(g => EvaluationViews.Gap(g).ToHtml(), g => EvaluationViews.Gap(g).ToText());
         Add<RuntimeInfo>(r => EvaluationViews.Runtime(r).ToHtml(), r => EvaluationViews.Runtime(r).ToText());
-        Add<NotebookSession>(s => SessionTable(s).ToHtml(), s => SessionTable(s).ToText(), collect: false);
+        Add<NotebookSession>(s => SessionTable(s).ToHtml(), s => SessionTable(s).ToText());
         Add<SweepSpec>(s => SweepSpecView.Table(s).ToHtml(), s => SweepSpecView.Table(s).ToText());
         Add<RunResult>(r => RunsView.Table([r]).ToHtml(), r => RunsView.Table([r]).ToText());
         Add<IEnumerable<RunResult>>(r => RunsView.Table(r).ToHtml(), r => RunsView.Table(r).ToText());
         Add<DerivationRow>(r => DerivationViews.Html([r]), r => DerivationViews.Text([r]));
         Add<IEnumerable<DerivationRow>>(r => DerivationViews.Html(r.ToArray()), r => DerivationViews.Text(r.ToArray()));
         Add<DerivationReport>(r => DerivationViews.Html(r.Rows), r => DerivationViews.Text(r.Rows));
+        Add<ValueTable>(t => t.ToHtml(), t => t.ToText());
         Add<DisentanglementScores>(s => ScoresTable(s).ToHtml(), s => ScoresTable(s).ToText());
         Add<SectionHeading>(h => "<h2>" + WebUtility.HtmlEncode(h.Title) + "</h2>", h => h.Title, collect: false);
         Add<WrittenReport>(w => $"<p>Report written: <a href=\"{WebUtility.HtmlEncode(new Uri(w.Path).AbsoluteUri)}\">{WebUtility.HtmlEncode(w.Path)}</a> ({w.Sections} sections, {w.Items} charts and tables, {w.Bytes / 1024.0 / 1024.0:F1} MB, opens offline)</p>",
@@ -53,7 +54,7 @@ static class VaeLabFormatters
         {
             string fragment = html(value);
             if (collect) SessionReport.Collect(value, fragment);
-            writer.Write(value is GenericChart or ImageMosaic or TrainingCurve || IsHistory(value) ? PlotlyOnce() + fragment : fragment);
+            writer.Write(value is GenericChart or ImageMosaic or TrainingCurve or NotebookSession || IsHistory(value) ? PlotlyOnce() + fragment : fragment);
         }, Html);
         Formatter.Register<T>((value, writer) => writer.Write(plain(value)), Plain);
         Formatter.SetPreferredMimeTypesFor(typeof(T), Html, Plain);
@@ -61,7 +62,10 @@ static class VaeLabFormatters
 
     static bool IsHistory(object value) => value is IEnumerable<EpochMetrics>;
 
-    /// <summary>plotly.js itself, the first time a chart is shown in this kernel (no CDN: notebooks work offline).</summary>
+    /// <summary>
+    /// plotly.js itself, the first time a chart is shown after <see cref="Notebook.Prepare"/> (whose output carries it): no
+    /// CDN, so notebooks work offline; kept once per session so a saved notebook stays small.
+    /// </summary>
     static string PlotlyOnce() => NotebookSupport.PlotlyScriptOnce();
 
     static string ChartFragment(GenericChart chart) => GenericChart.toChartHTML(chart);

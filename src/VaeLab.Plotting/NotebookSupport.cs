@@ -45,7 +45,10 @@ public static class NotebookSupport
     /// </summary>
     public static string ChartHtml(Plotly.NET.GenericChart chart) => PlotlyScriptOnce() + Plotly.NET.GenericChart.toChartHTML(chart);
 
-    /// <summary>A script element holding plotly.js the first time it is asked for in this process, then the empty string.</summary>
+    /// <summary>Makes the next <see cref="PlotlyScriptOnce"/> carry plotly.js again (a notebook session starting over).</summary>
+    public static void ResetPlotlyScript() => Interlocked.Exchange(ref plotlyEmitted, 0);
+
+    /// <summary>A script element holding plotly.js the first time it is asked for (since the last reset), then the empty string.</summary>
     public static string PlotlyScriptOnce() =>
         Interlocked.Exchange(ref plotlyEmitted, 1) == 0 ? "<script type=\"text/javascript\">" + PlotlyScript.Source + "</script>" : "";
 

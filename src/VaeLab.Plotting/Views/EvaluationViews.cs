@@ -8,13 +8,16 @@ namespace VaeLab.Plotting;
 /// <summary>Tables of evaluation results as a reader wants them: every figure with its unit, standard error and meaning.</summary>
 public static class EvaluationViews
 {
+    // Thousands separated the same way in every culture the kernel may run in.
+    static string N0(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
     static string F(double value, string format = "F2") => double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : "–";
 
     /// <summary>A test ELBO with its two terms, bits per dimension and what the figures are.</summary>
     public static ValueTable Elbo(ElboSummary elbo)
     {
         ArgumentNullException.ThrowIfNull(elbo);
-        var table = new ValueTable($"ELBO on {elbo.Examples:N0} examples (nats per example)", "quantity", "value");
+        var table = new ValueTable($"ELBO on {N0(elbo.Examples)} examples (nats per example)", "quantity", "value");
         table.Add("ELBO", $"{F(elbo.ElboNats)} ± {F(elbo.ElboStandardError)}")
              .Add("E_q[log p(x|z)]", F(elbo.ReconstructionLogLikelihoodNats))
              .Add("KL(q(z|x) ‖ p(z)) (rate)", F(elbo.KlNats))
@@ -27,7 +30,7 @@ public static class EvaluationViews
     public static ValueTable LogLikelihood(LogLikelihoodEstimate estimate)
     {
         ArgumentNullException.ThrowIfNull(estimate);
-        var table = new ValueTable($"log p(x), importance-sampled with k = {estimate.Samples:N0}, on {estimate.Examples:N0} examples (nats per example)", "quantity", "value");
+        var table = new ValueTable($"log p(x), importance-sampled with k = {N0(estimate.Samples)}, on {N0(estimate.Examples)} examples (nats per example)", "quantity", "value");
         table.Add("log p(x)", $"{F(estimate.LogLikelihoodNats)} ± {F(estimate.MonteCarloStandardError, "F3")} (Monte Carlo SE)")
              .Add("spread over examples", $"± {F(estimate.DataStandardError)} (standard error of the mean over examples)")
              .Add("samples k", estimate.Samples.ToString("N0", CultureInfo.InvariantCulture))
@@ -40,8 +43,8 @@ public static class EvaluationViews
     public static ValueTable Gap(GapDecomposition gap)
     {
         ArgumentNullException.ThrowIfNull(gap);
-        var table = new ValueTable($"The inference gap on {gap.Examples:N0} examples (nats per example, ± standard error)", "quantity", "value");
-        table.Add($"log p(x), IS-{gap.ImportanceSamples:N0}", gap.LogLikelihoodImportanceSampled.ToString())
+        var table = new ValueTable($"The inference gap on {N0(gap.Examples)} examples (nats per example, ± standard error)", "quantity", "value");
+        table.Add($"log p(x), IS-{N0(gap.ImportanceSamples)}", gap.LogLikelihoodImportanceSampled.ToString())
              .Add("log p(x), AIS", $"{gap.LogLikelihoodAis} (acceptance {F(gap.AisAcceptance)})")
              .Add("L[q*] (per-example optimum)", $"{gap.ElboLocal} ({F(gap.LocalSteps, "F0")} Adam steps)")
              .Add("L[q] (encoder)", gap.ElboEncoder.ToString())

@@ -12,7 +12,7 @@ public static class RunsView
         ArgumentNullException.ThrowIfNull(runs);
         RunResult[] rows = runs.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed).ToArray();
         bool scores = rows.Any(r => r.Disentanglement is not null);
-        string[] columns = ["run", "latent", "β", "seed", "epochs", "likelihood", "test ELBO", "E_q[log p(x|z)]", "KL (rate)", "log p(x)", "bits/dim", "figures are", "active units"];
+        string[] columns = ["run", "latent", "β", "seed", "epochs", "likelihood", "test ELBO ± SE over examples", "E_q[log p(x|z)]", "KL (rate)", "log p(x) ± Monte Carlo SE", "bits/dim", "figures are", "active units"];
         if (scores) columns = [.. columns, "MIG", "FactorVAE", "β-VAE"];
         var table = new ValueTable($"{rows.Length} run{(rows.Length == 1 ? "" : "s")} (nats per example)", [.. columns, "wall s"]);
         static string F(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";

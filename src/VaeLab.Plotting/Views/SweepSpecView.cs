@@ -6,6 +6,9 @@ namespace VaeLab.Plotting;
 /// <summary>A sweep specification as a compact table of its settings: the grid axes first, then what every run shares; unset options left out.</summary>
 public static class SweepSpecView
 {
+    // Thousands separated the same way in every culture the kernel may run in.
+    static string N0(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
     /// <summary>One row per setting that is set, with its value in words.</summary>
     public static ValueTable Table(SweepSpec spec)
     {
@@ -25,11 +28,11 @@ public static class SweepSpecView
              .Add("batch size", spec.BatchSize.ToString(CultureInfo.InvariantCulture))
              .Add("learning rate", spec.LearningRate.ToString("G4", CultureInfo.InvariantCulture))
              .Add("data", spec.DataDirectory is { } folder ? $"MNIST-format files in {folder}" : spec.Data.ToString());
-        table.Add("training examples", spec.TrainExamples is int train ? $"first {train:N0}" : "all")
-             .Add("test examples", spec.TestExamples is int test ? $"first {test:N0}" : "all")
-             .Add("log p(x)", spec.ImportanceSamples > 0 ? $"importance-sampled, k = {spec.ImportanceSamples:N0}" : "skipped");
+        table.Add("training examples", spec.TrainExamples is int train ? $"first {N0(train)}" : "all")
+             .Add("test examples", spec.TestExamples is int test ? $"first {N0(test)}" : "all")
+             .Add("log p(x)", spec.ImportanceSamples > 0 ? $"importance-sampled, k = {N0(spec.ImportanceSamples)}" : "skipped");
         if (spec.GapExamples > 0)
-            table.Add("inference gap", $"on the first {spec.GapExamples:N0} test examples{(spec.QuickGap ? " (quick settings)" : "")}");
+            table.Add("inference gap", $"on the first {N0(spec.GapExamples)} test examples{(spec.QuickGap ? " (quick settings)" : "")}");
         return table;
     }
 }

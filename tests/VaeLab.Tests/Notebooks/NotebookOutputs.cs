@@ -32,7 +32,12 @@ public static class NotebookOutputs
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(minutes));
-            await process.WaitForExitAsync(timeout.Token);
+            try { await process.WaitForExitAsync(timeout.Token); }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);   // the kernel too: a left-over kernel would slow every later test
+                Assert.Fail($"{notebook} ({runner}) ran past {minutes} minutes");
+            }
             Assert.True(File.Exists(output), $"{notebook} ({runner}): no output notebook (exit {process.ExitCode}; run `dotnet tool restore` and .ci/run's setup):\n{await stdout}\n{await stderr}");
         }
         return JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray();

@@ -64,6 +64,9 @@ public class WorkbenchNotebooksTests
     public async Task EachNotebookRunsInQuickModeWithoutErrorsOrWarningsShowsChartsFinishesItsLiveDisplaysAndWritesItsReport(string name, Runner runner)
     {
         string report = Path.Combine(Folder, Path.ChangeExtension(name, ".html"));
+        // A sweep notebook reuses the finished runs of its store: start empty, so the live sweep trains every time.
+        string store = Path.Combine(Folder, $"results-{name[..2]}-quick");
+        if (Directory.Exists(store)) Directory.Delete(store, recursive: true);
         DateTime started = DateTime.UtcNow;
         using var temporary = new TempDirectory();
         JsonArray cells = await Run(runner, Folder, name, temporary.Path, new Dictionary<string, string> { ["VAELAB_QUICK"] = "1" });
@@ -95,5 +98,7 @@ public class WorkbenchNotebooksTests
         string page = File.ReadAllText(report);
         Assert.Contains("plotly.js v2.28.0", page);   // offline: plotly.js inside
         Assert.Contains("renderPlotly_", page);
+        Assert.Contains("<h2>", page);                 // its sections
+        Assert.Contains("VaeLab notebook session", page);   // the versions, threads and seed it ran with
     }
 }
