@@ -17,6 +17,25 @@ static class BuildOutput
         typeof(BuildOutput).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "VaeLabBuildOutput")?.Value
         ?? throw new InvalidOperationException("VaeLab.Interactive was built without its VaeLabBuildOutput metadata.");
 
+    /// <summary>
+    /// Null when the build output belongs to the repository that holds <paramref name="folder"/> (or either lies outside any
+    /// repository); otherwise a sentence saying whose build runs and how to use this checkout's.
+    /// </summary>
+    public static string? CheckoutNote(string folder)
+    {
+        string? mine = RepositoryOf(folder), built = RepositoryOf(Folder);
+        return mine is null || built is null || string.Equals(mine, built, StringComparison.Ordinal) ? null
+            : $"this session runs the VaeLab built in {built}, not this notebook's checkout {mine}: run `dotnet build -c Release` in {mine} to use its code (the last build installs the package)";
+    }
+
+    static string? RepositoryOf(string folder)
+    {
+        for (var directory = new DirectoryInfo(folder); directory is not null; directory = directory.Parent)
+            if (Directory.Exists(Path.Combine(directory.FullName, ".git")) || File.Exists(Path.Combine(directory.FullName, ".git")))
+                return directory.FullName;
+        return null;
+    }
+
     /// <summary>Resolves VaeLab's own assemblies and their dependencies from <see cref="Folder"/> (never FSharp.Core: the kernel's copy serves).</summary>
     public static void MakeResolvable()
     {

@@ -35,7 +35,7 @@ public static class Notebook
         var runtime = VaeLab.Runtime.TorchRuntime.Initialize(seed, threads, device);
         SessionReport.Clear();
         VaeLab.Plotting.NotebookSupport.ResetPlotlyScript();   // this cell's output carries plotly.js again (a rerun notebook is self-contained)
-        return new NotebookSession(runtime, seed, Quick);
+        return new NotebookSession(runtime, seed, Quick) { Build = BuildOutput.Folder, BuildNote = BuildOutput.CheckoutNote(Environment.CurrentDirectory) };
     }
 
     /// <summary>Shows a heading and starts a section of the report with it.</summary>
@@ -65,7 +65,14 @@ public static class Notebook
 /// <param name="Runtime">Versions, threads, device and natives.</param>
 /// <param name="Seed">The global seed.</param>
 /// <param name="Quick">Whether VAELAB_QUICK=1 (small and fast).</param>
-public sealed record NotebookSession(VaeLab.Runtime.RuntimeInfo Runtime, long Seed, bool Quick);
+public sealed record NotebookSession(VaeLab.Runtime.RuntimeInfo Runtime, long Seed, bool Quick)
+{
+    /// <summary>The VaeLab build output the session runs (the last build of any checkout installs the package).</summary>
+    public string Build { get; init; } = "";
+
+    /// <summary>A warning when that build is not of the checkout the notebook lies in; null otherwise.</summary>
+    public string? BuildNote { get; init; }
+}
 
 /// <summary>A section heading, shown in the notebook and starting a section of the report.</summary>
 /// <param name="Title">The heading.</param>

@@ -88,6 +88,7 @@ static class VaeLabFormatters
         ValueTable runtime = EvaluationViews.Runtime(session.Runtime);
         var table = new ValueTable("VaeLab notebook session", "fact", "value");
         foreach (string[] row in runtime.Rows) table.Add(row);
+        table.Add("VaeLab build", session.BuildNote is null ? session.Build : $"{session.Build} — WARNING: {session.BuildNote}");
         int copies = AppDomain.CurrentDomain.GetAssemblies().Count(a => a.GetName().Name == "FSharp.Core");
         table.Add("FSharp.Core", $"{NotebookSupport.UseHostFSharpCore()?.ToString() ?? "not loaded"} (the kernel's; {copies} cop{(copies == 1 ? "y" : "ies")} loaded)");
         return table.Add("seed", session.Seed.ToString(CultureInfo.InvariantCulture))

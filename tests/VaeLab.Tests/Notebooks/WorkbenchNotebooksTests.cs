@@ -76,6 +76,7 @@ public class WorkbenchNotebooksTests
         string session = string.Concat(Outputs(firstCode).Select(o => o.Html));
         Assert.Contains(Path.Combine(RepositoryPaths.Root, "src", "VaeLab.Interactive", "bin", "Release", "net10.0"), session);
         Assert.Contains("libLibTorchSharp.so", session);
+        Assert.DoesNotContain("WARNING: this session runs", session);   // the session runs this checkout's build
         Assert.Matches(@"10\.0\.0\.0 \(the kernel&#39;s; 1 copy loaded\)", session);
 
         int charts = 0;
