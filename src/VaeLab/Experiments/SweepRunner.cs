@@ -90,15 +90,21 @@ public static class SweepRunner
         double earlierSeconds = trainer.History.Sum(h => h.Seconds);
         var history = trainer.Fit(data.Train, data.Test, training, cancellation);
 
+        // Evaluation steps are not interruptible inside; a stop between them ends the run (its checkpoint stays, so a rerun
+        // evaluates again without training).
+        cancellation.ThrowIfCancellationRequested();
         ElboSummary elbo = Evaluator.TestElbo(model, data.Test, config.Seed);
+        cancellation.ThrowIfCancellationRequested();
         LogLikelihoodEstimate? logLikelihood = config.ImportanceSamples > 0
             ? Evaluator.ImportanceSampledLogLikelihood(model, data.Test, config.ImportanceSamples, config.Seed)
             : null;
+        cancellation.ThrowIfCancellationRequested();
         var (active, _) = ActiveUnits.Count(model, data.Test);
         double[] klPerDimension = Evaluator.KlPerDimension(model, data.Test);
         DisentanglementScores? disentanglement = null;
         if (config.Data == SweepData.Shapes)
         {
+            cancellation.ThrowIfCancellationRequested();
             disentanglement = DisentanglementScores.Compute(model, new DisentanglementOptions(Seed: config.Seed));
             progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"  disentanglement: MIG {disentanglement.Mig:F3}, FactorVAE {disentanglement.FactorVaeScore:F3}, β-VAE {disentanglement.BetaVaeScore:F3}"));
