@@ -61,7 +61,7 @@ public sealed class LiveView
             foreach (string line in Details) html.Append(WebUtility.HtmlEncode(line)).Append('\n');
             html.Append("</pre>");
         }
-        if (points.Count > 0) html.Append(Svg());
+        if (points.Count > 0) html.Append("<div>").Append(Svg()).Append("</div>");   // the curve under the status, not beside it
         return html.Append("</div>").ToString();
     }
 
