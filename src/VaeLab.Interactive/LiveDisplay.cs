@@ -26,7 +26,7 @@ sealed class LiveDisplay
     public LiveView View { get; }
 
     /// <summary>The cell's invocation (null outside a kernel): its cancellation token is the notebook's stop button.</summary>
-    public KernelInvocationContext? Context { get; }
+    KernelInvocationContext? Context { get; }
 
     public CancellationToken Cancellation => Context?.CancellationToken ?? CancellationToken.None;
 

@@ -24,43 +24,48 @@ static class VaeLabFormatters
 
     public static void Register()
     {
-        Add<GenericChart>(ChartFragment, _ => "Plotly chart (shown as text/html)");
-        Add<ImageMosaic>(m => ChartFragment(ImageCharts.Mosaic(m)), m => $"image mosaic {m.Rows} × {m.Columns}: {m.Caption}");
-        Add<TrainingCurve>(c => ChartFragment(ExperimentCharts.TrainingCurves([c])), c => $"{c.Name}: {c.TrainElboByEpoch.Length} epochs");
-        Add<IEnumerable<EpochMetrics>>(h => HistoryHtml(h.ToArray()), h => HistoryTable(h.ToArray()).ToText());
-        Add<ElboSummary>(e => EvaluationViews.Elbo(e).ToHtml(), e => EvaluationViews.Elbo(e).ToText());
-        Add<LogLikelihoodEstimate>(e => EvaluationViews.LogLikelihood(e).ToHtml(), e => EvaluationViews.LogLikelihood(e).ToText());
-        Add<GapDecomposition>(g => EvaluationViews.Gap(g).ToHtml(), g => EvaluationViews.Gap(g).ToText());
-        Add<RuntimeInfo>(r => EvaluationViews.Runtime(r).ToHtml(), r => EvaluationViews.Runtime(r).ToText());
-        Add<NotebookSession>(s => SessionTable(s).ToHtml(), s => SessionTable(s).ToText());
-        Add<SweepSpec>(s => SweepSpecView.Table(s).ToHtml(), s => SweepSpecView.Table(s).ToText());
-        Add<RunResult>(r => RunsView.Table([r]).ToHtml(), r => RunsView.Table([r]).ToText());
-        Add<IEnumerable<RunResult>>(r => RunsView.Table(r).ToHtml(), r => RunsView.Table(r).ToText());
+        Add<GenericChart>(ChartFragment, _ => "Plotly chart (shown as text/html)", chart: true);
+        Add<ImageMosaic>(m => ChartFragment(ImageCharts.Mosaic(m)), m => $"image mosaic {m.Rows} × {m.Columns}: {m.Caption}", chart: true);
+        Add<TrainingCurve>(c => ChartFragment(ExperimentCharts.TrainingCurves([c])), c => $"{c.Name}: {c.TrainElboByEpoch.Length} epochs", chart: true);
+        Add<IEnumerable<EpochMetrics>>(h => HistoryHtml(h.ToArray()), h => HistoryTable(h.ToArray()).ToText(), chart: true);
+        // The session's table carries plotly.js, so a rerun notebook's first output makes every later chart draw.
+        Add<NotebookSession>(s => SessionTable(s).ToHtml(), s => SessionTable(s).ToText(), chart: true);
+        AddTable<ElboSummary>(EvaluationViews.Elbo);
+        AddTable<LogLikelihoodEstimate>(EvaluationViews.LogLikelihood);
+        AddTable<GapDecomposition>(EvaluationViews.Gap);
+        AddTable<RuntimeInfo>(EvaluationViews.Runtime);
+        AddTable<SweepSpec>(SweepSpecView.Table);
+        AddTable<RunResult>(r => RunsView.Table([r]));
+        AddTable<IEnumerable<RunResult>>(RunsView.Table);
         Add<DerivationRow>(r => DerivationViews.Html([r]), r => DerivationViews.Text([r]));
         Add<IEnumerable<DerivationRow>>(r => DerivationViews.Html(r.ToArray()), r => DerivationViews.Text(r.ToArray()));
         Add<DerivationReport>(r => DerivationViews.Html(r.Rows), r => DerivationViews.Text(r.Rows));
-        Add<ValueTable>(t => t.ToHtml(), t => t.ToText());
-        Add<DisentanglementScores>(s => ScoresTable(s).ToHtml(), s => ScoresTable(s).ToText());
+        AddTable<ValueTable>(t => t);
+        AddTable<DisentanglementScores>(ScoresTable);
         Add<SectionHeading>(h => "<h2>" + WebUtility.HtmlEncode(h.Title) + "</h2>", h => h.Title, collect: false);
         Add<WrittenReport>(w => $"<p>Report written: <a href=\"{WebUtility.HtmlEncode(new Uri(w.Path).AbsoluteUri)}\">{WebUtility.HtmlEncode(w.Path)}</a> ({w.Sections} sections, {w.Items} charts and tables, {w.Bytes / 1024.0 / 1024.0:F1} MB, opens offline)</p>",
             w => $"Report written: {w.Path} ({w.Sections} sections, {w.Items} charts and tables, {w.Bytes / 1024.0 / 1024.0:F1} MB, opens offline)", collect: false);
         Add<LiveView>(v => v.Html(), v => v.Text(), collect: false);
     }
 
-    /// <summary>Registers both media for <typeparamref name="T"/>; the HTML goes to the report when <paramref name="collect"/>.</summary>
-    static void Add<T>(Func<T, string> html, Func<T, string> plain, bool collect = true) where T : notnull
+    /// <summary>A value shown as its <see cref="ValueTable"/> in both media.</summary>
+    static void AddTable<T>(Func<T, ValueTable> view) where T : notnull => Add<T>(v => view(v).ToHtml(), v => view(v).ToText());
+
+    /// <summary>
+    /// Registers both media for <typeparamref name="T"/>; the HTML goes to the report when <paramref name="collect"/>, and
+    /// carries plotly.js the first time when <paramref name="chart"/>.
+    /// </summary>
+    static void Add<T>(Func<T, string> html, Func<T, string> plain, bool collect = true, bool chart = false) where T : notnull
     {
         Formatter.Register<T>((value, writer) =>
         {
             string fragment = html(value);
             if (collect) SessionReport.Collect(value, fragment);
-            writer.Write(value is GenericChart or ImageMosaic or TrainingCurve or NotebookSession || IsHistory(value) ? PlotlyOnce() + fragment : fragment);
+            writer.Write(chart ? PlotlyOnce() + fragment : fragment);
         }, Html);
         Formatter.Register<T>((value, writer) => writer.Write(plain(value)), Plain);
         Formatter.SetPreferredMimeTypesFor(typeof(T), Html, Plain);
     }
-
-    static bool IsHistory(object value) => value is IEnumerable<EpochMetrics>;
 
     /// <summary>
     /// plotly.js itself, the first time a chart is shown after <see cref="Notebook.Prepare"/> (whose output carries it): no
