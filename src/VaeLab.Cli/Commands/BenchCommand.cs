@@ -49,7 +49,9 @@ internal static class BenchCommand
             Row("(a) reference training: GFLOP/s", G(training.TrainingGflops) + $"  ({G(training.GflopPerEpoch)} GFLOP of matrix products per epoch)");
             Row("(b) float32 matrix product 2048²: GFLOP/s", G(training.PeakGflops) + $"  (median; measured before each epoch)");
             Row("(c) training / peak", P(training.FractionOfPeak) + $"  (median of {reps.Count}; range {P(low)}–{P(high)})");
-            Row("(c) per repetition: training / peak", string.Join("  ", reps.Select(r => P(r.FractionOfPeak))));
+            Row("(c) per repetition: training / peak", string.Join("  ", reps.Select(r => P(r.FractionOfPeak))) + $"  ({reps[0].Shards} shard(s): {(reps[0].Shards > 1 ? "data-parallel, one thread each" : "one model, libtorch's threads")})");
+            if (reps.Any(r => double.IsFinite(r.SingleModelSecondsPerEpoch)))
+                Row("(c) per repetition: one model on libtorch's threads / peak", string.Join("  ", reps.Select(r => P(r.SingleModelFractionOfPeak))) + $"  (median {P(training.SingleModelFractionOfPeak)}; the same epoch right after)");
             Row("(c) per repetition: core-to-core round trip (ns)", string.Join("  ", reps.Select(r => double.IsNaN(r.CoreToCoreNanoseconds) ? "n/a" : r.CoreToCoreNanoseconds.ToString("0", CultureInfo.InvariantCulture))));
             Row("(c) per repetition: copy bandwidth (GB/s)", string.Join("  ", reps.Select(r => r.BandwidthGBs.ToString("0", CultureInfo.InvariantCulture))));
             Row("(c) per repetition: other processes, steal (% CPU)", string.Join("  ", reps.Select(r => $"{Percent(r.OtherCpu)}/{Percent(r.Steal)}")));

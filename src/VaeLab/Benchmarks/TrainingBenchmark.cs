@@ -16,11 +16,16 @@ namespace VaeLab.Benchmarks;
 /// <param name="ResidentBytes">This process's resident memory after the epoch.</param>
 /// <param name="BandwidthGBs">Copy bandwidth (<see cref="MemoryBandwidth"/>) measured between the peak and the epoch, GB/s.</param>
 /// <param name="CoreToCoreNanoseconds">Cache-line round trip between two threads (<see cref="CoreToCoreLatency"/>) right before the epoch, ns.</param>
+/// <param name="Shards">Shards of the timed epoch (<see cref="Trainer.Shards"/>; 1: one model on libtorch's threads).</param>
+/// <param name="SingleModelSecondsPerEpoch">The same epoch right after, trained as one model on libtorch's threads (NaN where not measured, or where the timed epoch was that already).</param>
 public sealed record BenchRepetition(double PeakGflops, double SecondsPerEpoch, double TrainingGflops, double OtherCpu, double Steal, long ResidentBytes, double BandwidthGBs,
-    double CoreToCoreNanoseconds = double.NaN)
+    double CoreToCoreNanoseconds = double.NaN, int Shards = 1, double SingleModelSecondsPerEpoch = double.NaN)
 {
     /// <summary>Training GFLOP/s over the peak of the same repetition.</summary>
     public double FractionOfPeak => TrainingGflops / PeakGflops;
+
+    /// <summary>The single-model epoch's GFLOP/s over the same peak (NaN where not measured).</summary>
+    public double SingleModelFractionOfPeak => TrainingGflops * SecondsPerEpoch / SingleModelSecondsPerEpoch / PeakGflops;
 }
 
 /// <summary>The reference training run's speed against the matrix-product peak, repetition by repetition, and importance sampling's.</summary>
@@ -46,6 +51,9 @@ public sealed record TrainingBenchmarkResult(string Data, int TrainingExamples, 
 
     /// <summary>Median training GFLOP/s.</summary>
     public double TrainingGflops => Median(Repetitions.Select(r => r.TrainingGflops));
+
+    /// <summary>Median over repetitions of the single-model epoch's training / peak (NaN where not measured).</summary>
+    public double SingleModelFractionOfPeak => Median(Repetitions.Select(r => r.SingleModelFractionOfPeak).Where(double.IsFinite));
 
     /// <summary>Median peak GFLOP/s.</summary>
     public double PeakGflops => Median(Repetitions.Select(r => r.PeakGflops));
@@ -96,10 +104,13 @@ public static class TrainingBenchmark
             double peak = MatmulPeak.Measure(rounds: 2, secondsPerRound: 0.5);
             double bandwidth = MemoryBandwidth.Measure();
             double coreToCore = CoreToCoreLatency.Measure();
-            double seconds = Train(model, data.Train, seed: i + 1);
-            CpuShare after = CpuShare.Read();
+            var (seconds, shards) = Train(model, data.Train, seed: i + 1);
             using var self = Process.GetCurrentProcess();
-            reps.Add(new BenchRepetition(peak, seconds, gflop / seconds, after.OthersSince(before), after.StealSince(before), self.WorkingSet64, bandwidth, coreToCore));
+            long resident = self.WorkingSet64;
+            // Side by side: the same epoch as one model on libtorch's threads (what training did before the data-parallel step).
+            double single = shards > 1 ? Train(model, data.Train, seed: i + 1, shards: 1).Seconds : double.NaN;
+            CpuShare after = CpuShare.Read();
+            reps.Add(new BenchRepetition(peak, seconds, gflop / seconds, after.OthersSince(before), after.StealSince(before), resident, bandwidth, coreToCore, shards, single));
         }
 
         progress?.Report($"importance-sampled log p(x), k = {importanceSamples}");
@@ -114,10 +125,10 @@ public static class TrainingBenchmark
     }
 
     // One epoch of the reference recipe continuing from the model's current parameters (a fresh Adam each time: the
-    // benchmark times the work, not the optimisation). Returns the epoch's training seconds.
-    static double Train(VariationalAutoencoder model, Dataset train, long seed)
+    // benchmark times the work, not the optimisation). Returns the epoch's training seconds and the shards it ran with.
+    static (double Seconds, int Shards) Train(VariationalAutoencoder model, Dataset train, long seed, int? shards = null)
     {
-        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, Seed: seed), VaeConfig.Reference);
-        return trainer.Fit(train)[^1].Seconds;
+        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, Seed: seed), VaeConfig.Reference, shards);
+        return (trainer.Fit(train)[^1].Seconds, trainer.Shards);
     }
 }

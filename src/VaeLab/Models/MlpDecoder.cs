@@ -39,4 +39,7 @@ public sealed class MlpDecoder : Decoder
 
     /// <inheritdoc />
     public override Tensor forward(Tensor z) => net.forward(z);
+
+    /// <summary>The linear layers in the order the latent meets them (each but the last is followed by a ReLU).</summary>
+    internal IReadOnlyList<Linear> LinearLayers => net.children().OfType<Linear>().ToArray();
 }

@@ -38,6 +38,9 @@ public sealed class MlpEncoder : GaussianEncoder
     public override string Signature =>
         $"mlp-encoder({InputDimensions}-{string.Join("-", HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture)))}-{LatentDimensions})";
 
+    /// <summary>The linear layers in the order the input meets them, the [μ, log σ²] head last (each but the head is followed by a ReLU).</summary>
+    internal IReadOnlyList<Linear> LinearLayers => body.children().OfType<Linear>().Append(head).ToArray();
+
     /// <inheritdoc />
     public override (Tensor Mean, Tensor LogVariance) forward(Tensor x)
     {

@@ -15,7 +15,7 @@ namespace VaeLab.Training;
 /// </summary>
 /// <remarks>
 /// Autograd accumulates into an existing gradient in place, so the gradients stay views of the flat buffer as
-/// long as they are zeroed with <see cref="ZeroGrad"/> (never set to null). Do not move the model to another
+/// long as they are zeroed with <see cref="ZeroGrad()"/> (never set to null). Do not move the model to another
 /// device after creating the optimiser.
 /// </remarks>
 public sealed class FlatAdam : IDisposable
@@ -23,6 +23,8 @@ public sealed class FlatAdam : IDisposable
     readonly Parameter[] parameters;
     readonly Tensor flatParameters, flatGradients, firstMoment, secondMoment;
     readonly Tensor? scratch;   // √v + ε, for the tensor-operation path only (the fused CPU pass needs none)
+    readonly List<Tensor> gradientBuffers = new();   // [0] = flatGradients, then one per replica (data-parallel training)
+    double pendingStepSize, pendingEpsilonTerm;
 
     /// <summary>Creates the optimiser and re-points <paramref name="parameters"/> and their gradients into flat buffers.</summary>
     /// <exception cref="ArgumentException">No parameters, or parameters of different dtypes or devices.</exception>
@@ -57,6 +59,111 @@ public sealed class FlatAdam : IDisposable
             p.grad = flatGradients.narrow(0, offset, n).view(p.shape);
             offset += n;
         }
+        gradientBuffers.Add(flatGradients);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="replica"/> (the parameters of a copy of the model, in the same order) share this optimiser's
+    /// parameter storage, with gradients of its own in one more flat buffer; returns that buffer's index. Data-parallel
+    /// training runs each replica on part of a batch, then <see cref="ReduceGradients"/> adds the gradients into buffer 0.
+    /// </summary>
+    /// <exception cref="ArgumentException">The replica's parameters do not match in number, shapes, dtype or device.</exception>
+    public int AddReplica(IEnumerable<Parameter> replica)
+    {
+        Parameter[] others = replica.ToArray();
+        if (others.Length != parameters.Length)
+            throw new ArgumentException($"The replica has {others.Length} parameters, the model {parameters.Length}.", nameof(replica));
+        for (int i = 0; i < others.Length; i++)
+            if (!others[i].shape.SequenceEqual(parameters[i].shape) || others[i].dtype != parameters[i].dtype || others[i].device_type != parameters[i].device_type)
+                throw new ArgumentException($"The replica's parameter {i} is [{string.Join("x", others[i].shape)}] {others[i].dtype}, the model's [{string.Join("x", parameters[i].shape)}] {parameters[i].dtype}.", nameof(replica));
+        Tensor gradients = Allocate(flatGradients.dtype, flatGradients.device).zero_();
+        using var noGrad = no_grad();
+        long offset = 0;
+        for (int i = 0; i < others.Length; i++)
+        {
+            long n = others[i].numel();
+            using Tensor values = flatParameters.narrow(0, offset, n).view(others[i].shape);
+            others[i].set_(values);
+            others[i].grad = gradients.narrow(0, offset, n).view(others[i].shape);
+            offset += n;
+        }
+        gradientBuffers.Add(gradients);
+        return gradientBuffers.Count - 1;
+    }
+
+    /// <summary>Gradient buffers: the model's, then one per replica.</summary>
+    public int GradientBuffers => gradientBuffers.Count;
+
+    /// <summary>Zeroes gradient buffer <paramref name="buffer"/> (each replica's thread zeroes its own, so its lines stay in its core's cache).</summary>
+    public void ZeroGrad(int buffer) => gradientBuffers[buffer].zero_();
+
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of the reduction g₀ ← Σₛ wₛ gₛ over the gradient buffers
+    /// (CPU, float32 or float64); returns the sum of squares of the reduced gradients in that part, for the norm.
+    /// </summary>
+    public double ReduceGradients(IReadOnlyList<double> weights, int part, int parts)
+    {
+        if (weights.Count != gradientBuffers.Count) throw new ArgumentException($"Expected {gradientBuffers.Count} weights, got {weights.Count}.", nameof(weights));
+        if (scratch is not null) throw new InvalidOperationException("Reducing replica gradients needs CPU buffers of float32 or float64.");
+        var (start, count) = Part(part, parts);
+        return flatGradients.dtype == ScalarType.Float32
+            ? FusedAdam.Reduce<float>(gradientBuffers, weights, start, count)
+            : FusedAdam.Reduce<double>(gradientBuffers, weights, start, count);
+    }
+
+    /// <summary>Multiplies the (reduced) gradients by <paramref name="factor"/> (clipping with a norm computed elsewhere).</summary>
+    public void ScaleGradients(double factor) => flatGradients.mul_(factor);
+
+    /// <summary>Counts one step and fixes its step size; then <see cref="StepPart"/> updates every part (on any threads).</summary>
+    public void BeginStep()
+    {
+        if (scratch is not null) throw new InvalidOperationException("Updating in parts needs CPU buffers of float32 or float64.");
+        Steps++;
+        (pendingStepSize, pendingEpsilonTerm) = StepSizes();
+    }
+
+    /// <summary>The Adam update of part <paramref name="part"/> of <paramref name="parts"/> of the parameters, after <see cref="BeginStep"/>.</summary>
+    public void StepPart(int part, int parts)
+    {
+        var (start, count) = Part(part, parts);
+        if (flatParameters.dtype == ScalarType.Float32)
+            FusedAdam.Step<float>(flatParameters, flatGradients, firstMoment, secondMoment, (float)Beta1, (float)Beta2, (float)WeightDecay, (float)pendingStepSize, (float)pendingEpsilonTerm, start, count);
+        else
+            FusedAdam.Step<double>(flatParameters, flatGradients, firstMoment, secondMoment, Beta1, Beta2, WeightDecay, pendingStepSize, pendingEpsilonTerm, start, count);
+    }
+
+    /// <summary>
+    /// The Adam update of part <paramref name="part"/> of <paramref name="parts"/> with the gradient Σₛ wₛ gₛ of all gradient
+    /// buffers, formed on the fly (after <see cref="BeginStep"/>; no separate reduction pass, buffer 0 keeps its own values).
+    /// Returns false, having stopped before the first chunk with a NaN or ±∞ in the gradient, where one occurs.
+    /// </summary>
+    public bool StepPartFromReplicas(IReadOnlyList<double> weights, int part, int parts)
+    {
+        if (weights.Count != gradientBuffers.Count) throw new ArgumentException($"Expected {gradientBuffers.Count} weights, got {weights.Count}.", nameof(weights));
+        var (start, count) = Part(part, parts);
+        return flatParameters.dtype == ScalarType.Float32
+            ? FusedAdam.StepFromShards<float>(flatParameters, gradientBuffers, weights, firstMoment, secondMoment, (float)Beta1, (float)Beta2, (float)WeightDecay, (float)pendingStepSize, (float)pendingEpsilonTerm, start, count)
+            : FusedAdam.StepFromShards<double>(flatParameters, gradientBuffers, weights, firstMoment, secondMoment, Beta1, Beta2, WeightDecay, pendingStepSize, pendingEpsilonTerm, start, count);
+    }
+
+    // Parts split on 64-byte lines so two threads never write one cache line.
+    (int Start, int Count) Part(int part, int parts)
+    {
+        if (parts < 1 || part < 0 || part >= parts) throw new ArgumentOutOfRangeException(nameof(part), part, $"Part {part} of {parts}.");
+        long line = 64 / flatParameters.element_size();
+        long perPart = (Count + parts - 1) / parts;
+        perPart = (perPart + line - 1) / line * line;
+        long start = Math.Min(Count, part * perPart), end = Math.Min(Count, start + perPart);
+        return ((int)start, (int)(end - start));
+    }
+
+    (double StepSize, double EpsilonTerm) StepSizes()
+    {
+        double biasCorrection1 = 1 - Math.Pow(Beta1, Steps);
+        double biasCorrection2 = 1 - Math.Pow(Beta2, Steps);
+        // lr/bc1 · m / (√v/√bc2 + ε) = (lr·√bc2/bc1) · m / (√v + ε·√bc2): one division fewer per element.
+        double rootBc2 = Math.Sqrt(biasCorrection2);
+        return (LearningRate * rootBc2 / biasCorrection1, Epsilon * rootBc2);
     }
 
     /// <summary>Learning rate.</summary>
@@ -84,7 +191,10 @@ public sealed class FlatAdam : IDisposable
     public IReadOnlyList<Parameter> Parameters => parameters;
 
     /// <summary>Zeroes every gradient in one operation (keeping them views of the flat buffer).</summary>
-    public void ZeroGrad() => flatGradients.zero_();
+    public void ZeroGrad()
+    {
+        foreach (Tensor gradients in gradientBuffers) gradients.zero_();
+    }
 
     /// <summary>The Euclidean norm of all gradients together.</summary>
     public double GradientNorm()
@@ -106,11 +216,7 @@ public sealed class FlatAdam : IDisposable
     {
         using var noGrad = no_grad();
         Steps++;
-        double biasCorrection1 = 1 - Math.Pow(Beta1, Steps);
-        double biasCorrection2 = 1 - Math.Pow(Beta2, Steps);
-        // lr/bc1 · m / (√v/√bc2 + ε) = (lr·√bc2/bc1) · m / (√v + ε·√bc2): one division fewer per element.
-        double rootBc2 = Math.Sqrt(biasCorrection2);
-        double stepSize = LearningRate * rootBc2 / biasCorrection1, epsilonTerm = Epsilon * rootBc2;
+        var (stepSize, epsilonTerm) = StepSizes();
         if (scratch is null && flatParameters.dtype == ScalarType.Float32)
             FusedAdam.Step<float>(flatParameters, flatGradients, firstMoment, secondMoment, (float)Beta1, (float)Beta2, (float)WeightDecay, (float)stepSize, (float)epsilonTerm);
         else if (scratch is null)
@@ -157,7 +263,7 @@ public sealed class FlatAdam : IDisposable
     public void Dispose()
     {
         flatParameters.Dispose();
-        flatGradients.Dispose();
+        foreach (Tensor gradients in gradientBuffers) gradients.Dispose();
         firstMoment.Dispose();
         secondMoment.Dispose();
         scratch?.Dispose();

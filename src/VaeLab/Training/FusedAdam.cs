@@ -18,16 +18,28 @@ internal static class FusedAdam
     /// in the order libtorch's operations use; contiguous CPU tensors of one element type <typeparamref name="T"/>.
     /// </summary>
     public static void Step<T>(Tensor parameters, Tensor gradients, Tensor firstMoment, Tensor secondMoment,
-        T beta1, T beta2, T weightDecay, T stepSize, T epsilonTerm) where T : unmanaged, IFloatingPointIeee754<T>
+        T beta1, T beta2, T weightDecay, T stepSize, T epsilonTerm) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Step(parameters, gradients, firstMoment, secondMoment, beta1, beta2, weightDecay, stepSize, epsilonTerm, 0, (int)parameters.numel());
+
+    /// <summary>As above, on elements [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) only (one thread's part).</summary>
+    public static void Step<T>(Tensor parameters, Tensor gradients, Tensor firstMoment, Tensor secondMoment,
+        T beta1, T beta2, T weightDecay, T stepSize, T epsilonTerm, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Span<T> p = MemoryMarshal.Cast<byte, T>(parameters.bytes);
-        Span<T> g = MemoryMarshal.Cast<byte, T>(gradients.bytes);
-        Span<T> m = MemoryMarshal.Cast<byte, T>(firstMoment.bytes);
-        Span<T> v = MemoryMarshal.Cast<byte, T>(secondMoment.bytes);
+        Span<T> p = Elements<T>(parameters), g = Elements<T>(gradients), m = Elements<T>(firstMoment), v = Elements<T>(secondMoment);
         if (g.Length != p.Length || m.Length != p.Length || v.Length != p.Length)
             throw new ArgumentException("The parameter, gradient and moment buffers must have one length.");
-        T one = T.One, a = one - beta1, c = one - beta2, minusStep = -stepSize;
-        bool decay = weightDecay != T.Zero;
+        p = p.Slice(start, count);
+        g = g.Slice(start, count);
+        m = m.Slice(start, count);
+        v = v.Slice(start, count);
+        T one = T.One;
+        Step(p, g, m, v, one - beta1, beta2, one - beta2, -stepSize, epsilonTerm, weightDecay, weightDecay != T.Zero);
+    }
+
+    // The update itself on matching spans: a = 1 − β1, c = 1 − β2.
+    static void Step<T>(Span<T> p, Span<T> g, Span<T> m, Span<T> v, T a, T beta2, T c, T minusStep, T epsilonTerm, T weightDecay, bool decay)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.Count > 1)
         {
@@ -58,5 +70,95 @@ internal static class FusedAdam
             v[i] = vi;
             p[i] += minusStep * mi / (T.Sqrt(vi) + epsilonTerm);
         }
+    }
+
+    /// <summary>
+    /// The weighted sum of the shards' gradients into the first buffer, g₀ ← Σₛ wₛ gₛ, on elements [start, start + count),
+    /// in one pass per further shard; returns Σ g₀² over those elements (for the gradient norm), accumulated in float64.
+    /// </summary>
+    public static double Reduce<T>(IReadOnlyList<Tensor> gradients, IReadOnlyList<double> weights, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> target = Elements<T>(gradients[0]).Slice(start, count);
+        double squares = 0;
+        for (int s = 1; s < gradients.Count; s++)
+        {
+            Span<T> other = Elements<T>(gradients[s]).Slice(start, count);
+            T wt = s == 1 ? T.CreateChecked(weights[0]) : T.One, wo = T.CreateChecked(weights[s]);
+            bool last = s == gradients.Count - 1;
+            int i = 0;
+            if (Vector.IsHardwareAccelerated && Vector<T>.Count > 1)
+            {
+                var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
+                var ov = MemoryMarshal.Cast<T, Vector<T>>(other);
+                Vector<T> vwt = new(wt), vwo = new(wo), sum = Vector<T>.Zero;
+                for (int j = 0; j < tv.Length; j++)
+                {
+                    Vector<T> r = vwt * tv[j] + vwo * ov[j];
+                    tv[j] = r;
+                    if (last) sum += r * r;
+                }
+                for (int k = 0; k < Vector<T>.Count; k++) squares += double.CreateChecked(sum[k]);
+                i = tv.Length * Vector<T>.Count;
+            }
+            for (; i < count; i++)
+            {
+                T r = wt * target[i] + wo * other[i];
+                target[i] = r;
+                if (last) squares += double.CreateChecked(r * r);
+            }
+        }
+        return squares;
+    }
+
+    static Span<T> Elements<T>(Tensor tensor) where T : unmanaged => MemoryMarshal.Cast<byte, T>(tensor.bytes);
+
+    /// <summary>
+    /// The Adam update of elements [start, start + count) with the gradient g = Σₛ wₛ gₛ of several shards, formed chunk by chunk
+    /// in a stack buffer (so it never makes a pass of its own over memory). A chunk whose g holds a NaN or ±∞ is not applied and
+    /// the update stops there, returning false: the parameters hold finite values, those before the chunk updated.
+    /// </summary>
+    public static bool StepFromShards<T>(Tensor parameters, IReadOnlyList<Tensor> gradients, IReadOnlyList<double> weights, Tensor firstMoment, Tensor secondMoment,
+        T beta1, T beta2, T weightDecay, T stepSize, T epsilonTerm, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int Chunk = 1024;
+        Span<T> p = Elements<T>(parameters).Slice(start, count), m = Elements<T>(firstMoment).Slice(start, count), v = Elements<T>(secondMoment).Slice(start, count);
+        Span<T> g0 = Elements<T>(gradients[0]).Slice(start, count), g1 = gradients.Count > 1 ? Elements<T>(gradients[1]).Slice(start, count) : Span<T>.Empty;
+        T w0 = T.CreateChecked(weights[0]), w1 = gradients.Count > 1 ? T.CreateChecked(weights[1]) : T.Zero;
+        Span<T> g = stackalloc T[Chunk];
+        T one = T.One, a = one - beta1, c = one - beta2, minusStep = -stepSize;
+        bool decay = weightDecay != T.Zero;
+        for (int offset = 0; offset < count; offset += Chunk)
+        {
+            int n = Math.Min(Chunk, count - offset);
+            Span<T> chunk = g.Slice(0, n);
+            bool finite = true;
+            int i = 0;
+            if (Vector.IsHardwareAccelerated && Vector<T>.Count > 1 && gradients.Count == 2)
+            {
+                var rv = MemoryMarshal.Cast<T, Vector<T>>(chunk);
+                var av = MemoryMarshal.Cast<T, Vector<T>>(g0.Slice(offset, n));
+                var bv = MemoryMarshal.Cast<T, Vector<T>>(g1.Slice(offset, n));
+                Vector<T> vw0 = new(w0), vw1 = new(w1), check = Vector<T>.Zero;
+                for (int j = 0; j < rv.Length; j++)
+                {
+                    Vector<T> r = vw0 * av[j] + vw1 * bv[j];
+                    rv[j] = r;
+                    check += r - r;   // 0 for finite r, NaN once any r is NaN or ±∞
+                }
+                finite = Vector.EqualsAll(check, Vector<T>.Zero);
+                i = rv.Length * Vector<T>.Count;
+            }
+            for (; i < n; i++)
+            {
+                T gi = w0 * g0[offset + i];
+                if (!g1.IsEmpty) gi += w1 * g1[offset + i];
+                for (int s = 2; s < gradients.Count; s++) gi += T.CreateChecked(weights[s]) * Elements<T>(gradients[s])[start + offset + i];
+                chunk[i] = gi;
+                finite &= T.IsFinite(gi);
+            }
+            if (!finite) return false;
+            Step(p.Slice(offset, n), chunk, m.Slice(offset, n), v.Slice(offset, n), a, beta2, c, minusStep, epsilonTerm, weightDecay, decay);
+        }
+        return true;
     }
 }

@@ -23,12 +23,18 @@ public sealed class Trainer : IDisposable
     readonly List<EpochMetrics> history = new();
     readonly Parameter[] parameters;
     readonly string[] parameterNames;
+    readonly DataParallelStep? dataParallel;
 
     /// <summary>Prepares training of <paramref name="model"/> (moved to <see cref="TorchRuntime.Device"/>).</summary>
     /// <param name="model">The model; its parameters are trained in place.</param>
     /// <param name="options">The settings (validated here).</param>
-    /// <param name="config">The configuration the model was built from, stored in checkpoints (optional).</param>
-    public Trainer(VariationalAutoencoder model, TrainingOptions options, VaeConfig? config = null)
+    /// <param name="config">The configuration the model was built from, stored in checkpoints (optional; data-parallel
+    /// training builds its replicas from it).</param>
+    /// <param name="shards">How many parts each batch is split into, each on its own thread with its own replica of the
+    /// model (see <see cref="Shards"/>); null chooses: one per libtorch thread with at least 64 examples each, on CPU, for the
+    /// β-ELBO and IWAE objectives, when <paramref name="config"/> is given. 1 trains as one model with libtorch's threads.</param>
+    /// <exception cref="ArgumentException">More than one shard asked for where the batch cannot be split that way.</exception>
+    public Trainer(VariationalAutoencoder model, TrainingOptions options, VaeConfig? config = null, int? shards = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -43,7 +49,27 @@ public sealed class Trainer : IDisposable
         parameterNames = named.Select(p => p.name).ToArray();
         optimizer = new FlatAdam(parameters, options.LearningRate, weightDecay: options.WeightDecay);
         generator = new Generator((ulong)options.Seed);
+        int threads = torch.get_num_threads();
+        ObjectiveOptions objective = options.ObjectiveOrDefault;
+        int chosen = shards ?? DataParallelStep.ShardsFor(options.BatchSize, objective, Device, threads, config is not null);
+        if (chosen < 1 || chosen > options.BatchSize)
+            throw new ArgumentOutOfRangeException(nameof(shards), chosen, $"Between 1 and the batch size ({options.BatchSize}) shards.");
+        if (chosen > 1)
+        {
+            if (config is null) throw new ArgumentException("Data-parallel training builds replicas of the model from its configuration: pass the VaeConfig.", nameof(config));
+            if (Device.type != DeviceType.CPU) throw new ArgumentException($"Data-parallel training runs on CPU threads; the device is {Device}.", nameof(shards));
+            if (!DataParallelStep.Splittable(objective))
+                throw new ArgumentException($"The {objective.Kind} objective is not a mean over examples, so a batch cannot be split into shards; use one shard.", nameof(shards));
+            dataParallel = new DataParallelStep(model, config, optimizer, chosen, Math.Max(1, threads / chosen), Device);
+        }
     }
+
+    /// <summary>
+    /// Parts each batch is split into (1: one model with libtorch's own threads). With several, shard s trains a replica on
+    /// its rows with single-threaded kernels on its own thread and the gradients are added before the Adam step; its ε come
+    /// from a generator seeded by the run's seed, the step and s, so a run is reproducible for a given number of shards.
+    /// </summary>
+    public int Shards => dataParallel?.Shards ?? 1;
 
     /// <summary>The model being trained.</summary>
     public VariationalAutoencoder Model { get; }
@@ -113,83 +139,127 @@ public sealed class Trainer : IDisposable
         using var sampler = new BatchSampler(train, Options.BatchSize, generator, Options.Binarization);
         var runClock = Stopwatch.StartNew();
         int firstEpoch = EpochsDone + 1;
-        for (int epoch = firstEpoch; epoch <= Options.Epochs; epoch++)
+        int libtorchThreads = torch.get_num_threads();
+        try
         {
-            Model.train();
-            var clock = Stopwatch.StartNew();
-            double lossSum = 0, elboSum = 0, reconstructionSum = 0, klSum = 0;
-            long examples = 0;
-            int batchNumber = 0;
-            foreach (Batch batch in sampler.NextEpoch())
+            for (int epoch = firstEpoch; epoch <= Options.Epochs; epoch++)
             {
-                cancellation.ThrowIfCancellationRequested();
-                batchNumber++;
-                using var scope = NewDisposeScope();
-                using (batch)
+                Model.train();
+                dataParallel?.Train();
+                // The calling thread is shard 0 of a data-parallel step: single-threaded kernels, as on the other shards' threads.
+                if (dataParallel is not null) torch.set_num_threads(dataParallel.ThreadsPerShard);
+                var clock = Stopwatch.StartNew();
+                double lossSum = 0, elboSum = 0, reconstructionSum = 0, klSum = 0;
+                long examples = 0;
+                int batchNumber = 0;
+                foreach (Batch batch in sampler.NextEpoch())
                 {
-                    Tensor x = treatment.Dequantized(batch.Examples.device == Device ? batch.Examples : batch.Examples.to(Device), generator);
-                    optimizer.ZeroGrad();
-                    ObjectiveValue value = TrainingObjective.Evaluate(objective, Model, x, Step, generator);
-                    double loss = value.Loss.item<float>();
-                    double reconstruction = value.Terms.ReconstructionLogLikelihoodNats.sum().item<float>();
-                    double kl = value.Terms.KlNats.sum().item<float>();
-                    if (!double.IsFinite(loss) || !double.IsFinite(reconstruction) || !double.IsFinite(kl))
-                        throw new NonFiniteValueException(epoch, batchNumber, Diagnose(value));
-                    value.Loss.backward();
-                    CheckGradients(epoch, batchNumber);
-                    optimizer.Step();
-                    Step++;
-                    int n = batch.Count;
-                    examples += n;
-                    lossSum += (loss + jacobian) * n;   // the objective on the discrete image (a bound) when dequantised
-                    reconstructionSum += reconstruction - jacobian * n;   // of the discrete image (a bound) when dequantised
-                    klSum += kl;
-                    elboSum += reconstruction - jacobian * n - kl;
+                    cancellation.ThrowIfCancellationRequested();
+                    batchNumber++;
+                    using var scope = NewDisposeScope();
+                    using (batch)
+                    {
+                        Tensor x = treatment.Dequantized(batch.Examples.device == Device ? batch.Examples : batch.Examples.to(Device), generator);
+                        var (loss, reconstruction, kl) = dataParallel is null ? SingleModelStep(objective, x, epoch, batchNumber) : ShardedStep(objective, x, epoch, batchNumber);
+                        Step++;
+                        int n = batch.Count;
+                        examples += n;
+                        lossSum += (loss + jacobian) * n;   // the objective on the discrete image (a bound) when dequantised
+                        reconstructionSum += reconstruction - jacobian * n;   // of the discrete image (a bound) when dequantised
+                        klSum += kl;
+                        elboSum += reconstruction - jacobian * n - kl;
+                    }
+                    if (progress is not null)
+                    {
+                        double seconds = clock.Elapsed.TotalSeconds;
+                        double rate = examples / Math.Max(seconds, 1e-9);
+                        long remaining = (long)(sampler.BatchesPerEpoch - batchNumber) * Options.BatchSize
+                                         + (long)(Options.Epochs - epoch) * sampler.ExamplesPerEpoch;
+                        progress.Report(new TrainingProgress(epoch, Options.Epochs, batchNumber, sampler.BatchesPerEpoch,
+                            lossSum / examples, rate, TimeSpan.FromSeconds(remaining / Math.Max(rate, 1e-9))));
+                    }
                 }
-                if (progress is not null)
+                double trainSeconds = clock.Elapsed.TotalSeconds;
+                torch.set_num_threads(libtorchThreads);
+                (double elbo, double reconstruction, double kl) validationMetrics = (double.NaN, double.NaN, double.NaN);
+                if (validation is not null)
                 {
-                    double seconds = clock.Elapsed.TotalSeconds;
-                    double rate = examples / Math.Max(seconds, 1e-9);
-                    long remaining = (long)(sampler.BatchesPerEpoch - batchNumber) * Options.BatchSize
-                                     + (long)(Options.Epochs - epoch) * sampler.ExamplesPerEpoch;
-                    progress.Report(new TrainingProgress(epoch, Options.Epochs, batchNumber, sampler.BatchesPerEpoch,
-                        lossSum / examples, rate, TimeSpan.FromSeconds(remaining / Math.Max(rate, 1e-9))));
+                    // The evaluator's test ELBO, on a generator of its own seeded from the run seed and the epoch: validation never shifts the training stream.
+                    ElboSummary summary = Evaluator.TestElbo(Model, validation, Options.Seed * 1_000_003 + epoch, Options.BatchSize,
+                        treatment: PixelTreatment.Resolve(Model.Likelihood, validation, Options.Binarization, Options.Dequantization));
+                    validationMetrics = (summary.ElboNats, summary.ReconstructionLogLikelihoodNats, summary.KlNats);
                 }
+                EpochsDone = epoch;
+                history.Add(new EpochMetrics(epoch, Step, lossSum / examples, elboSum / examples, reconstructionSum / examples, klSum / examples,
+                    validationMetrics.elbo, validationMetrics.reconstruction, validationMetrics.kl,
+                    objective.BetaAt(Math.Max(Step - 1, 0)), trainSeconds, examples / Math.Max(trainSeconds, 1e-9)));
+                if (Options.CheckpointPath is not null)
+                    SaveCheckpoint(Options.CheckpointPath);
             }
-            double trainSeconds = clock.Elapsed.TotalSeconds;
-            (double elbo, double reconstruction, double kl) validationMetrics = (double.NaN, double.NaN, double.NaN);
-            if (validation is not null)
-            {
-                // The evaluator's test ELBO, on a generator of its own seeded from the run seed and the epoch: validation never shifts the training stream.
-                ElboSummary summary = Evaluator.TestElbo(Model, validation, Options.Seed * 1_000_003 + epoch, Options.BatchSize,
-                    treatment: PixelTreatment.Resolve(Model.Likelihood, validation, Options.Binarization, Options.Dequantization));
-                validationMetrics = (summary.ElboNats, summary.ReconstructionLogLikelihoodNats, summary.KlNats);
-            }
-            EpochsDone = epoch;
-            history.Add(new EpochMetrics(epoch, Step, lossSum / examples, elboSum / examples, reconstructionSum / examples, klSum / examples,
-                validationMetrics.elbo, validationMetrics.reconstruction, validationMetrics.kl,
-                objective.BetaAt(Math.Max(Step - 1, 0)), trainSeconds, examples / Math.Max(trainSeconds, 1e-9)));
-            if (Options.CheckpointPath is not null)
-                SaveCheckpoint(Options.CheckpointPath);
+        }
+        finally
+        {
+            torch.set_num_threads(libtorchThreads);
         }
         return history;
     }
 
-    string Diagnose(ObjectiveValue value)
+    // One model on the whole batch with libtorch's threads: the batch's mean loss and its summed ELBO terms, nats.
+    (double Loss, double Reconstruction, double Kl) SingleModelStep(ObjectiveOptions objective, Tensor x, int epoch, int batchNumber)
+    {
+        optimizer.ZeroGrad();
+        ObjectiveValue value = TrainingObjective.Evaluate(objective, Model, x, Step, generator);
+        double loss = value.Loss.item<float>();
+        double reconstruction = value.Terms.ReconstructionLogLikelihoodNats.sum().item<float>();
+        double kl = value.Terms.KlNats.sum().item<float>();
+        if (!double.IsFinite(loss) || !double.IsFinite(reconstruction) || !double.IsFinite(kl))
+            throw new NonFiniteValueException(epoch, batchNumber, Diagnose(Model, value));
+        value.Loss.backward();
+        CheckGradients(epoch, batchNumber, Options.GradientClipNorm is double clip ? optimizer.ClipGradientNorm(clip) : optimizer.GradientNorm());
+        optimizer.Step();
+        return (loss, reconstruction, kl);
+    }
+
+    // The same split over the shards' threads: forward and backward per shard, the weighted gradient sum, the update in parts.
+    (double Loss, double Reconstruction, double Kl) ShardedStep(ObjectiveOptions objective, Tensor x, int epoch, int batchNumber)
+    {
+        IReadOnlyList<ShardOutcome> outcomes = dataParallel!.ForwardBackward(objective, x, Step, Options.Seed);
+        foreach (ShardOutcome outcome in outcomes)
+            if (outcome.NonFinite is string what) throw new NonFiniteValueException(epoch, batchNumber, what);
+        int total = outcomes.Sum(o => o.Examples);
+        double loss = outcomes.Sum(o => o.Loss * o.Examples / total);
+        if (Options.GradientClipNorm is double clip)
+        {
+            double norm = dataParallel.ReduceGradients();
+            if (double.IsFinite(norm) && norm > clip) optimizer.ScaleGradients(clip / (norm + 1e-6));
+            CheckGradients(epoch, batchNumber, norm);
+            dataParallel.Step();
+        }
+        else if (!dataParallel.StepWithShardGradients())
+        {
+            // No norm is needed without clipping: the update forms the gradient on the fly and refuses a non-finite one.
+            // Name where it came from (a NaN on the way stopped the update before anything non-finite was written).
+            CheckGradients(epoch, batchNumber, dataParallel.ReduceGradients());
+        }
+        return (loss, outcomes.Sum(o => o.ReconstructionSum), outcomes.Sum(o => o.KlSum));
+    }
+
+    /// <summary>Names the first non-finite quantity of a batch's evaluation (for <see cref="NonFiniteValueException"/>).</summary>
+    internal static string Diagnose(VariationalAutoencoder model, ObjectiveValue value)
     {
         static bool Bad(Tensor t) { using var finite = t.isfinite().all(); return !finite.item<bool>(); }
         if (Bad(value.Terms.Mean)) return "the encoder mean μ";
         if (Bad(value.Terms.LogVariance)) return "the encoder log σ² (log-variance)";
-        foreach (var (name, parameter) in Model.Likelihood.named_parameters())
+        foreach (var (name, parameter) in model.Likelihood.named_parameters())
             if (Bad(parameter)) return $"the likelihood's learned log scale (parameter {name})";
         if (Bad(value.Terms.KlNats)) return "KL(q(z|x) ‖ p(z)) (nats)";
         if (Bad(value.Terms.ReconstructionLogLikelihoodNats)) return "the reconstruction log-likelihood E_q[log p(x|z)] (nats)";
         return "the loss";
     }
 
-    void CheckGradients(int epoch, int batch)
+    // A non-finite gradient norm stops training, naming the first parameter whose gradient is not finite.
+    void CheckGradients(int epoch, int batch, double norm)
     {
-        double norm = Options.GradientClipNorm is double clip ? optimizer.ClipGradientNorm(clip) : optimizer.GradientNorm();
         if (double.IsFinite(norm)) return;
         for (int i = 0; i < parameters.Length; i++)
         {
@@ -206,6 +276,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Frees the optimiser and the generator (not the model).</summary>
     public void Dispose()
     {
+        dataParallel?.Dispose();
         optimizer.Dispose();
         generator.Dispose();
     }
