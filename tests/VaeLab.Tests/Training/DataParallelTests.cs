@@ -1,0 +1,186 @@
+using VaeLab.Data;
+using VaeLab.Models;
+using VaeLab.Objectives;
+using VaeLab.Training;
+
+namespace VaeLab.Tests.Training;
+
+public class DataParallelTests
+{
+    static TrainingOptions Options(int epochs, string? checkpoint = null, ObjectiveOptions? objective = null) =>
+        new(Epochs: epochs, BatchSize: 32, LearningRate: 3e-3, Seed: 23, CheckpointPath: checkpoint, Objective: objective);
+
+    [Fact]
+    public void ShardsCoverTheBatchAndDrawUnrelatedSeeds()
+    {
+        foreach (int n in new[] { 1, 7, 32, 33, 128 })
+            for (int shards = 1; shards <= 4; shards++)
+            {
+                var rows = Enumerable.Range(0, shards).Select(s => DataParallelStep.Rows(n, s, shards)).ToArray();
+                Assert.Equal(0, rows[0].Start);
+                for (int s = 1; s < shards; s++) Assert.Equal(rows[s - 1].Start + rows[s - 1].Count, rows[s].Start);
+                Assert.Equal(n, rows.Sum(r => r.Count));
+                Assert.True(rows.Max(r => r.Count) - rows.Min(r => r.Count) <= 1);
+            }
+        var seeds = from run in new long[] { 0, 1, 23 } from step in new long[] { 0, 1, 2, 1000 } from shard in new[] { 0, 1, 2 } select DataParallelStep.ShardSeed(run, step, shard);
+        Assert.Equal(36, seeds.Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(ObjectiveKind.BetaElbo, LikelihoodKind.Bernoulli)]    // the hand-derived step on each shard
+    [InlineData(ObjectiveKind.Iwae, LikelihoodKind.Bernoulli)]        // autograd on each shard
+    [InlineData(ObjectiveKind.BetaElbo, LikelihoodKind.GaussianShared)]
+    public void TheShardsGradientsAddUpToTheBatchGradientWithTheirEpsilon(ObjectiveKind kind, LikelihoodKind likelihood)
+    {
+        var objective = new ObjectiveOptions(kind, Beta: 1.5, IwaeSamples: 3);
+        var (model, config) = TestModels.SmallVae(seed: 5, likelihood: likelihood);
+        var (reference, _) = TestModels.SmallVae(seed: 5, likelihood: likelihood);
+        using Dataset data = TestModels.SmallShapes(33, seed: 4);   // 16 + 17 rows: unequal shares
+        const long runSeed = 23, step = 6;
+
+        // Reference: one model, the whole batch's mean loss with each shard's rows' ε from that shard's generator.
+        var parts = new List<Tensor>();
+        for (int s = 0; s < 2; s++)
+        {
+            var (start, count) = DataParallelStep.Rows(33, s, 2);
+            using var generator = new Generator(0);
+            generator.manual_seed(unchecked((long)DataParallelStep.ShardSeed(runSeed, step, s)));
+            using ObjectiveValue value = TrainingObjective.Evaluate(objective, reference, data.Examples.narrow(0, start, count), step, generator);
+            parts.Add(value.Loss.mul(count / 33.0));
+        }
+        using (Tensor loss = parts[0] + parts[1]) loss.backward();
+        Tensor[] expected = reference.parameters().Select(p => p.grad!.clone()).ToArray();
+
+        using var optimizer = new FlatAdam(model.parameters());
+        using var sharded = new DataParallelStep(model, config, optimizer, shards: 2, threadsPerShard: 1, CPU);
+        var outcomes = sharded.ForwardBackward(objective, data.Examples, step, runSeed);
+        Assert.Equal([16, 17], outcomes.Select(o => o.Examples));
+        Assert.All(outcomes, o => Assert.Null(o.NonFinite));
+        double norm = sharded.ReduceGradients();
+
+        Tensor[] actual = model.parameters().Select(p => p.grad!).ToArray();
+        double squares = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double scale = expected[i].abs().max().item<float>() + 1e-12;
+            double error = (actual[i] - expected[i]).abs().max().item<float>() / scale;
+            Assert.True(error < 1e-5, $"parameter {i}: relative error {error:E2}");
+            squares += expected[i].square().sum().item<float>();
+        }
+        Assert.Equal(Math.Sqrt(squares), norm, Math.Sqrt(squares) * 1e-5);
+    }
+
+    [Fact]
+    public void TheUpdateThatAddsTheShardsOnTheFlyEqualsReducingThenStepping()
+    {
+        var (a, config) = TestModels.SmallVae(seed: 8);
+        var (b, _) = TestModels.SmallVae(seed: 8);
+        using Dataset data = TestModels.SmallShapes(40, seed: 3);
+        var objective = new ObjectiveOptions();
+        using var adamA = new FlatAdam(a.parameters(), 1e-2);
+        using var adamB = new FlatAdam(b.parameters(), 1e-2);
+        using var shardedA = new DataParallelStep(a, config, adamA, 2, 1, CPU);
+        using var shardedB = new DataParallelStep(b, config, adamB, 2, 1, CPU);
+        for (int step = 0; step < 4; step++)
+        {
+            shardedA.ForwardBackward(objective, data.Examples, step, 1);
+            Assert.True(shardedA.StepWithShardGradients());
+            shardedB.ForwardBackward(objective, data.Examples, step, 1);
+            shardedB.ReduceGradients();
+            shardedB.Step();
+        }
+        foreach (var (pa, pb) in a.parameters().Zip(b.parameters()))
+            Assert.True((pa - pb).abs().max().item<float>() < 1e-6);
+    }
+
+    [Fact]
+    public void ANonFiniteGradientIsRefusedBeforeAnythingNonFiniteIsWritten()
+    {
+        var (model, config) = TestModels.SmallVae(seed: 2);
+        using Dataset data = TestModels.SmallShapes(32);
+        using var optimizer = new FlatAdam(model.parameters());
+        using var sharded = new DataParallelStep(model, config, optimizer, 2, 1, CPU);
+        sharded.ForwardBackward(new ObjectiveOptions(), data.Examples, 0, 1);
+        Tensor before = torch.cat(model.parameters().Select(p => p.detach().flatten()).ToArray());
+        using (no_grad()) model.parameters().Last().grad![0] = float.PositiveInfinity;   // shard 0's gradient of the last bias
+        Assert.False(sharded.StepWithShardGradients());
+        Tensor after = torch.cat(model.parameters().Select(p => p.detach().flatten()).ToArray());
+        Assert.True(after.isfinite().all().item<bool>());
+        Assert.Equal(before.numel(), after.numel());
+    }
+
+    [Fact]
+    public void AShardedRunIsReproducibleLearnsAndResumesExactly()
+    {
+        using Dataset data = TestModels.SmallShapes(160);
+        using var folder = new TempDirectory();
+        IReadOnlyList<EpochMetrics> Train(TrainingOptions options, string? resumeFrom = null, long modelSeed = 1)
+        {
+            var (model, config) = TestModels.SmallVae(modelSeed);
+            using var trainer = new Trainer(model, options, config, shards: 2);
+            Assert.Equal(2, trainer.Shards);
+            if (resumeFrom is not null) trainer.Resume(resumeFrom);
+            return trainer.Fit(data, data).Select(m => m.WithoutTimings()).ToArray();
+        }
+        var uninterrupted = Train(Options(4));
+        Assert.Equal(uninterrupted, Train(Options(4)));
+        Assert.True(uninterrupted[^1].TrainLossNats < uninterrupted[0].TrainLossNats, "the loss fell over four epochs");
+
+        string checkpoint = folder.File("run.ckpt");
+        Train(Options(2, checkpoint));
+        var resumed = Train(Options(4, checkpoint), resumeFrom: checkpoint, modelSeed: 99);
+        Assert.Equal(uninterrupted, resumed);
+    }
+
+    [Fact]
+    public void ShardsAreChosenWhereTheBatchCanBeSplitAndRefusedWhereItCannot()
+    {
+        var (model, config) = TestModels.SmallVae();
+        int threads = torch.get_num_threads();
+        using (var reference = new Trainer(model, new TrainingOptions(BatchSize: 128), config))
+            Assert.Equal(Math.Min(threads, 2), reference.Shards);
+        using (var small = new Trainer(model, new TrainingOptions(BatchSize: 32), config))
+            Assert.Equal(1, small.Shards);   // fewer than 64 examples a shard: libtorch's threads on one model
+        using (var capacity = new Trainer(model, new TrainingOptions(BatchSize: 128, Objective: new ObjectiveOptions(ObjectiveKind.Capacity)), config))
+            Assert.Equal(1, capacity.Shards);
+        using (var noConfig = new Trainer(model, new TrainingOptions(BatchSize: 128)))
+            Assert.Equal(1, noConfig.Shards);
+        var refused = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1, objective: new ObjectiveOptions(ObjectiveKind.Capacity)), config, shards: 2));
+        Assert.Contains("not a mean over examples", refused.Message);
+        Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1), config: null, shards: 2));
+    }
+
+    [Fact]
+    public void BuildingReplicasLeavesTorchsGeneratorAndThreadCountAsTheyWere()
+    {
+        using Dataset data = TestModels.SmallShapes(64);
+        var (model, config) = TestModels.SmallVae();
+        manual_seed(42);
+        using Tensor expected = rand(5);
+        manual_seed(42);
+        int threads = torch.get_num_threads();
+        using (var trainer = new Trainer(model, Options(1), config, shards: 2))
+        {
+            using Tensor drawn = rand(5);
+            Assert.True(TensorAssert.Identical(expected, drawn));
+            trainer.Fit(data);
+        }
+        Assert.Equal(threads, torch.get_num_threads());
+    }
+
+    [Fact]
+    public void ANaNInAShardStopsTrainingNamingTheTerm()
+    {
+        using Dataset data = TestModels.SmallShapes(64);
+        var (model, config) = TestModels.SmallVae();
+        using (no_grad())
+        {
+            var weight = model.Encoder.named_parameters().First(p => p.name.EndsWith("weight")).parameter;
+            weight[0, 0] = float.NaN;
+        }
+        using var trainer = new Trainer(model, Options(1), config, shards: 2);
+        var error = Assert.Throws<NonFiniteValueException>(() => trainer.Fit(data));
+        Assert.Equal((1, 1), (error.Epoch, error.Batch));
+        Assert.Contains("encoder mean μ", error.Term);
+    }
+}
