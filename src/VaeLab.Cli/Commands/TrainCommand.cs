@@ -46,7 +46,8 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             TorchRuntime.Initialize(parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(device)!);
-            NativeHeap.BoundGrowth();   // long evaluations grew glibc's heap by gigabytes (NativeHeap)
+            // No NativeHeap.BoundGrowth here: importance sampling now runs on a thread of its own, whose glibc arena neither grew
+            // nor paid the fixed threshold's page faults (Evaluator.OnEvaluationThread; docs/benchmarks.md).
             using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
             Console.WriteLine($"data: {choice.Description}");
             var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma));

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using VaeLab.Data;
 using VaeLab.Models;
 using VaeLab.Objectives;
@@ -57,6 +58,32 @@ public static class Evaluator
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
         if (chunk < 1) throw new ArgumentOutOfRangeException(nameof(chunk), chunk, "The chunk must hold at least one sample.");
         treatment ??= PixelTreatment.Resolve(model.Likelihood, data);
+        return OnEvaluationThread(() => ImportanceSampled(model, data, k, seed, batchSize, chunk, treatment));
+    }
+
+    // Runs an evaluation that allocates and frees large temporaries on a thread of its own, with the caller's libtorch threads.
+    // glibc serves a new thread from an arena of its own: measured on importance sampling (k = 1,000 and 5,000, 1,000 test
+    // images), the main thread's heap paid 1–3 million page faults (a third of the time) or grew by hundreds of MB, where the
+    // same loop on its own thread ran 1.4× faster with the resident set flat at 0.5–0.6 GB. The numbers are the same.
+    static T OnEvaluationThread<T>(Func<T> evaluation)
+    {
+        int threads = get_num_threads();
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            set_num_threads(threads);
+            try { result = evaluation(); }
+            catch (Exception e) { failure = ExceptionDispatchInfo.Capture(e); }
+        }) { Name = "VaeLab evaluation", IsBackground = true };
+        thread.Start();
+        thread.Join();
+        failure?.Throw();
+        return result;
+    }
+
+    static LogLikelihoodEstimate ImportanceSampled(VariationalAutoencoder model, Dataset data, int k, long seed, int batchSize, int chunk, PixelTreatment treatment)
+    {
         using var noGrad = no_grad();
         using var generator = new Generator((ulong)seed);
         model.eval();

@@ -20,7 +20,9 @@ public sealed class BernoulliLikelihood : Likelihood
 
     /// <inheritdoc />
     public override Tensor LogProb(Tensor x, Tensor decoderOutput) =>
-        nn.functional.binary_cross_entropy_with_logits(decoderOutput, x, reduction: nn.Reduction.None).sum(1).neg();
+        BernoulliKernel.Applies(x, decoderOutput)
+            ? BernoulliKernel.LogProb(x, decoderOutput)   // evaluation: one vectorised pass (the same sum, tested against the line below)
+            : nn.functional.binary_cross_entropy_with_logits(decoderOutput, x, reduction: nn.Reduction.None).sum(1).neg();
 
     /// <inheritdoc />
     public override Tensor Mean(Tensor decoderOutput) => decoderOutput.sigmoid();

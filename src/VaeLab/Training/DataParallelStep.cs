@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace VaeLab.Training;
 
 /// <summary>One shard's share of a data-parallel step: its loss and summed ELBO terms, or what became non-finite.</summary>
-public readonly record struct ShardOutcome(int Examples, double Loss, double ReconstructionSum, double KlSum, string? NonFinite);
+internal readonly record struct ShardOutcome(int Examples, double Loss, double ReconstructionSum, double KlSum, string? NonFinite);
 
 /// <summary>
 /// A training step split over the cores by examples: shard s evaluates the objective on its rows of the batch with its own
@@ -23,7 +23,7 @@ public readonly record struct ShardOutcome(int Examples, double Loss, double Rec
 /// run is reproducible and resumes exactly for a given number of shards. Only objectives that are means over examples can
 /// be split this way (the β-ELBO and IWAE; not the capacity objective, whose |KL − C| is taken of the batch mean).
 /// </remarks>
-public sealed class DataParallelStep : IDisposable
+internal sealed class DataParallelStep : IDisposable
 {
     /// <summary>Fewest examples a shard gets: below this the per-operation costs outweigh a second core.</summary>
     public const int MinimumShardExamples = 64;
@@ -111,8 +111,6 @@ public sealed class DataParallelStep : IDisposable
         foreach (var model in models) model.train();
     }
 
-    /// <summary>scratch</summary>
-    public static double[] Profile = new double[8];
     /// <summary>
     /// Forward and backward passes of every shard on its rows of <paramref name="x"/>; the gradients stay in the shards'
     /// buffers until <see cref="ReduceGradients"/>. Returns each shard's outcome (a non-finite one skips its backward pass).
@@ -125,11 +123,8 @@ public sealed class DataParallelStep : IDisposable
             handDerivedFor = objective;
         }
         int n = (int)x.shape[0];
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         workers.Run(s =>
         {
-            long ts = System.Diagnostics.Stopwatch.GetTimestamp();
-            try {
             var (start, count) = Rows(n, s, Shards);
             if (count == 0) { optimizer.ZeroGrad(s); outcomes[s] = new ShardOutcome(0, 0, 0, 0, null); return; }
             generators[s].manual_seed(unchecked((long)ShardSeed(runSeed, step, s)));
@@ -155,13 +150,9 @@ public sealed class DataParallelStep : IDisposable
                 outcomes[s] = new ShardOutcome(count, loss, reconstruction, kl, Trainer.Diagnose(models[s], value));
                 return;
             }
-            long tb = System.Diagnostics.Stopwatch.GetTimestamp();
-            Profile[4 + s] += (tb - ts) / (double)System.Diagnostics.Stopwatch.Frequency;
             value.Loss.backward();
             outcomes[s] = new ShardOutcome(count, loss, reconstruction, kl, null);
-            } finally { Profile[2 + s] += System.Diagnostics.Stopwatch.GetElapsedTime(ts).TotalSeconds; }
         });
-        Profile[0] += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return outcomes;
     }
 
@@ -173,9 +164,7 @@ public sealed class DataParallelStep : IDisposable
     {
         double[] weights = Weights();
         optimizer.BeginStep();
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         workers.Run(s => finite[s] = optimizer.StepPartFromReplicas(weights, s, Shards));
-        Profile[6] += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return finite.All(f => f);
     }
 
@@ -189,9 +178,7 @@ public sealed class DataParallelStep : IDisposable
     public double ReduceGradients()
     {
         double[] weights = Weights();
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         workers.Run(s => squares[s] = optimizer.ReduceGradients(weights, s, Shards));
-        Profile[1] += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return Math.Sqrt(squares.Sum());
     }
 
@@ -199,9 +186,7 @@ public sealed class DataParallelStep : IDisposable
     public void Step()
     {
         optimizer.BeginStep();
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         workers.Run(s => optimizer.StepPart(s, Shards));
-        Profile[6] += System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
     }
 
     /// <summary>Stops the threads and frees the replicas and generators (not the model of shard 0).</summary>
