@@ -98,6 +98,19 @@ MUTANTS = [
     ("Evaluation/Inference/InferenceGap.cs", "amortisation[i] = localValues[i] - encoderValues[i];", "amortisation[i] = best[i] - encoderValues[i];", "gap: amortisation gap log p̂ − L[q]", False),
     ("Evaluation/Inference/InferenceGap.cs", "bool aisBetter = aisValues.Average() >= isValues.Average();", "bool aisBetter = aisValues.Average() <= isValues.Average();", "gap: log p̂ from the looser of AIS and IS", False),
     ("Objectives/Elbo.cs", "Tensor klPerDimension = GaussianKl.PerDimension(mean, logVariance);", "Tensor klPerDimension = GaussianKl.PerDimension(mean, logVariance.mul(0.5));", "gap: ELBO of a given q with the KL of σ for σ²", False),
+    # Training's data-parallel, hand-derived step (check 5's training-gradient rows; issue 14).
+    ("Models/BernoulliKernel.cs", "sum += xj * lj - (Vector.Max(lj, Vector<float>.Zero) + log1p);", "sum += xj * lj - log1p;", "Bernoulli kernel: softplus without max(l, 0)", False),
+    ("Models/BernoulliKernel.cs", "(vscale * (sigmoid - xj)).StoreUnsafe", "(vscale * (xj - sigmoid)).StoreUnsafe", "Bernoulli kernel: gradient with the wrong sign", False),
+    ("Models/BernoulliKernel.cs", "p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(1f / 3));", "p = Vector.FusedMultiplyAdd(p, t, new Vector<float>(1f / 4));", "Bernoulli kernel: log1p series with 1/4 for 1/3", False),
+    ("Models/BernoulliKernel.cs", "p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 6));", "p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 5));", "Bernoulli kernel: exp series with 1/5 for 1/3!", False),
+    ("Training/MlpBernoulliStep.cs", "output[lv] = 0.5f * dz[k] * eps[k] * sd[k]", "output[lv] = dz[k] * eps[k] * sd[k]", "hand-derived ∂log σ² without ½", False),
+    ("Training/MlpBernoulliStep.cs", "0.5f * c * (sd[k] * sd[k] - 1)", "0.5f * c * (sd[k] - 1)", "hand-derived KL gradient with σ for σ²", False),
+    ("Training/MlpBernoulliStep.cs", "output[mu] = dz[k] + c * meanAndLogVariance[mu];", "output[mu] = dz[k];", "hand-derived ∂μ without the KL's μ/n", False),
+    ("Training/MlpBernoulliStep.cs", "for (int j = 0; j < acc.Length; j++) acc[j] += vectors[j];", "for (int j = 0; j < acc.Length; j++) acc[j] = vectors[j];", "bias gradient from the last row only", False),
+    ("Training/MlpBernoulliStep.cs", "Vector.GreaterThan(a[j], Vector<float>.Zero)", "Vector.GreaterThanOrEqual(a[j], Vector<float>.Zero)", "ReLU backward without its mask", False),
+    ("Training/DataParallelStep.cs", "return outcomes.Select(o => (double)o.Examples / total).ToArray();", "return outcomes.Select(o => 1.0 / outcomes.Length).ToArray();", "shards weighted equally, not by their rows", False),
+    ("Training/DataParallelStep.cs", "generators[s].manual_seed(unchecked((long)ShardSeed(runSeed, step, s)));\n            using var scope", "generators[s].manual_seed(unchecked((long)ShardSeed(runSeed, step, 0)));\n            using var scope", "every shard draws shard 0's ε", False),
+    ("Training/FusedAdam.cs", "T wt = s == 1 ? T.CreateChecked(weights[0]) : T.One", "T wt = T.One", "gradient reduction ignores shard 0's weight", False),
 ]
 
 

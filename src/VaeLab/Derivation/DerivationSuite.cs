@@ -84,6 +84,7 @@ public static class DerivationSuite
         {
             progress?.Report(ReparameterisationCheck.Name);
             rows.AddRange(ReparameterisationCheck.Run());
+            rows.AddRange(TrainingGradientRows.Run());
         }
         if (Runs(6))
         {

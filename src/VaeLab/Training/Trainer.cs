@@ -31,7 +31,7 @@ public sealed class Trainer : IDisposable
     /// <param name="config">The configuration the model was built from, stored in checkpoints (optional; data-parallel
     /// training builds its replicas from it).</param>
     /// <param name="shards">How many parts each batch is split into, each on its own thread with its own replica of the
-    /// model (see <see cref="Shards"/>); null chooses: one per libtorch thread with at least 64 examples each, on CPU, for the
+    /// model (see <see cref="Shards"/>); null chooses: one per libtorch thread with at least 16 examples each, on CPU, for the
     /// β-ELBO and IWAE objectives, when <paramref name="config"/> is given. 1 trains as one model with libtorch's threads.</param>
     /// <exception cref="ArgumentException">More than one shard asked for where the batch cannot be split that way.</exception>
     public Trainer(VariationalAutoencoder model, TrainingOptions options, VaeConfig? config = null, int? shards = null)
@@ -60,7 +60,14 @@ public sealed class Trainer : IDisposable
             if (Device.type != DeviceType.CPU) throw new ArgumentException($"Data-parallel training runs on CPU threads; the device is {Device}.", nameof(shards));
             if (!DataParallelStep.Splittable(objective))
                 throw new ArgumentException($"The {objective.Kind} objective is not a mean over examples, so a batch cannot be split into shards; use one shard.", nameof(shards));
-            dataParallel = new DataParallelStep(model, config, optimizer, chosen, Math.Max(1, threads / chosen), Device);
+            try
+            {
+                dataParallel = new DataParallelStep(model, config, optimizer, chosen, Math.Max(1, threads / chosen), Device);
+            }
+            catch (ArgumentException) when (shards is null)
+            {
+                // The configuration does not build this model (a part of the user's own): train it as one model.
+            }
         }
     }
 

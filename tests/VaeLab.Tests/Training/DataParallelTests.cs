@@ -138,13 +138,17 @@ public class DataParallelTests
         var (model, config) = TestModels.SmallVae();
         int threads = torch.get_num_threads();
         using (var reference = new Trainer(model, new TrainingOptions(BatchSize: 128), config))
-            Assert.Equal(Math.Min(threads, 2), reference.Shards);
-        using (var small = new Trainer(model, new TrainingOptions(BatchSize: 32), config))
-            Assert.Equal(1, small.Shards);   // fewer than 64 examples a shard: libtorch's threads on one model
+            Assert.Equal(Math.Min(threads, 128 / DataParallelStep.MinimumShardExamples), reference.Shards);
+        using (var small = new Trainer(model, new TrainingOptions(BatchSize: 24), config))
+            Assert.Equal(1, small.Shards);   // fewer than 16 examples a shard: libtorch's threads on one model
         using (var capacity = new Trainer(model, new TrainingOptions(BatchSize: 128, Objective: new ObjectiveOptions(ObjectiveKind.Capacity)), config))
             Assert.Equal(1, capacity.Shards);
         using (var noConfig = new Trainer(model, new TrainingOptions(BatchSize: 128)))
             Assert.Equal(1, noConfig.Shards);
+        var (gaussian, _) = TestModels.SmallVae(likelihood: LikelihoodKind.GaussianFixed);
+        using (var otherConfig = new Trainer(gaussian, new TrainingOptions(BatchSize: 128), config))
+            Assert.Equal(1, otherConfig.Shards);   // the configuration builds another model: no replicas, one model
+        Assert.Throws<ArgumentException>(() => new Trainer(gaussian, new TrainingOptions(BatchSize: 128), config, shards: 2));
         var refused = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1, objective: new ObjectiveOptions(ObjectiveKind.Capacity)), config, shards: 2));
         Assert.Contains("not a mean over examples", refused.Message);
         Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1), config: null, shards: 2));
