@@ -205,7 +205,16 @@ internal sealed class DataParallelStep : IDisposable
     public void Dispose()
     {
         workers.Dispose();
-        for (int s = 1; s < models.Length; s++) models[s].Dispose();
+        for (int s = 1; s < models.Length; s++)
+        {
+            // The replica's parameters are views of the optimiser's buffers, and their gradients views of its own: free both.
+            foreach (var parameter in models[s].parameters())
+            {
+                parameter.grad?.Dispose();
+                parameter.Dispose();
+            }
+            models[s].Dispose();
+        }
         foreach (var generator in generators) generator.Dispose();
     }
 }
