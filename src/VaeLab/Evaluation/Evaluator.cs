@@ -50,7 +50,7 @@ public static class Evaluator
     /// processed <paramref name="chunk"/> samples at a time so memory stays bounded whatever k is.
     /// Each decoder pass sees batchSize × chunk rows: 2,000 with the defaults (4,000 ran 5× faster here than 50,000, whose
     /// [rows, D] temporaries no longer fit the caches; 2,000 on each of two threads beat 4,000 by 5–25 %, fewer page faults). Batch b (of <paramref name="batchSize"/> consecutive
-    /// examples) draws from a generator seeded <paramref name="seed"/> + b, and the batches are shared out between threads
+    /// examples) draws from a generator of its own (batch 0 seeded <paramref name="seed"/>, the others a mix of it and b), and the batches are shared out between threads
     /// with single-threaded kernels, one per libtorch thread: the result does not depend on the number of threads.
     /// </summary>
     /// <remarks>The data is treated as in <see cref="TestElbo"/> (dequantised, with D·log L taken off, for a density on quantised pixels).</remarks>
@@ -69,7 +69,7 @@ public static class Evaluator
         OnEvaluationThreads(batches.Length, b =>
         {
             var (start, end) = batches[b];
-            (logLikelihoods[b], variances[b]) = ImportanceSampledBatch(model, data, start, end, k, seed + b, chunk, treatment, jacobian);
+            (logLikelihoods[b], variances[b]) = ImportanceSampledBatch(model, data, start, end, k, BatchSeed(seed, b), chunk, treatment, jacobian);
         });
         double[] perExample = logLikelihoods.SelectMany(v => v).ToArray();
         int n = data.Count;
@@ -99,11 +99,17 @@ public static class Evaluator
         }) { Name = $"VaeLab evaluation {w}", IsBackground = true }).ToArray();
         foreach (Thread thread in pool) thread.Start();
         foreach (Thread thread in pool) thread.Join();
+        set_num_threads(threads);   // libtorch's process-wide value, which threads new to it start from: the caller's again
         if (failures.TryDequeue(out var failure)) failure.Throw();
     }
 
-    // One batch of importance sampling with a generator of its own (seeded seed + batch index, so the result does not depend on
-    // how many threads share the batches): log p̂(x) per example and the sum of their Monte Carlo variances.
+    // The generator seed of batch b: the evaluation's seed for the first (one batch draws what LogWeights draws with that seed),
+    // a SplitMix64 mix of (seed, b) for the others, so neighbouring seeds do not share streams between their batches.
+    static long BatchSeed(long seed, int batch) =>
+        batch == 0 ? seed : unchecked((long)VaeLab.Training.DataParallelStep.ShardSeed(seed, batch, -1));
+
+    // One batch of importance sampling with a generator of its own (so the result does not depend on how many threads share
+    // the batches): log p̂(x) per example and the sum of their Monte Carlo variances.
     static (double[] LogLikelihoods, double Variance) ImportanceSampledBatch(VariationalAutoencoder model, Dataset data, long start, long end, int k, long seed, int chunk,
         PixelTreatment treatment, double jacobian)
     {

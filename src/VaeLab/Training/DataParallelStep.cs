@@ -61,8 +61,17 @@ internal sealed class DataParallelStep : IDisposable
                     replica.Dispose();
                     throw new ArgumentException($"The configuration builds '{replica.Signature}', the model is '{model.Signature}': no replica for data-parallel training.", nameof(config));
                 }
-                replica.to(device);
-                int buffer = optimizer.AddReplica(replica.parameters());
+                int buffer;
+                try
+                {
+                    replica.to(model.parameters().First().dtype).to(device);
+                    buffer = optimizer.AddReplica(replica.parameters());
+                }
+                catch
+                {
+                    replica.Dispose();
+                    throw;
+                }
                 if (buffer != s) throw new InvalidOperationException($"Replica {s} got gradient buffer {buffer}.");
                 models[s] = replica;
             }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -74,7 +75,8 @@ internal static class FusedAdam
 
     /// <summary>
     /// The weighted sum of the shards' gradients into the first buffer, g₀ ← Σₛ wₛ gₛ, on elements [start, start + count),
-    /// in one pass per further shard; returns Σ g₀² over those elements (for the gradient norm), accumulated in float64.
+    /// in one pass per further shard; returns Σ g₀² over those elements (for the gradient norm), accumulated in lanes of
+    /// <typeparamref name="T"/> and combined in float64.
     /// </summary>
     public static double Reduce<T>(IReadOnlyList<Tensor> gradients, IReadOnlyList<double> weights, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -121,44 +123,61 @@ internal static class FusedAdam
         T beta1, T beta2, T weightDecay, T stepSize, T epsilonTerm, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int Chunk = 1024;
+        if (count == 0) return true;
         Span<T> p = Elements<T>(parameters).Slice(start, count), m = Elements<T>(firstMoment).Slice(start, count), v = Elements<T>(secondMoment).Slice(start, count);
-        Span<T> g0 = Elements<T>(gradients[0]).Slice(start, count), g1 = gradients.Count > 1 ? Elements<T>(gradients[1]).Slice(start, count) : Span<T>.Empty;
-        T w0 = T.CreateChecked(weights[0]), w1 = gradients.Count > 1 ? T.CreateChecked(weights[1]) : T.Zero;
         Span<T> g = stackalloc T[Chunk];
         T one = T.One, a = one - beta1, c = one - beta2, minusStep = -stepSize;
         bool decay = weightDecay != T.Zero;
+        // Each shard's buffer is located once (a native call); the chunks are spans over it.
+        var addresses = new IntPtr[gradients.Count];
+        for (int s = 0; s < gradients.Count; s++)
+        {
+            Span<T> all = Elements<T>(gradients[s]);
+            if (all.Length < start + count) throw new ArgumentException($"Gradient buffer {s} is shorter than the parameters.", nameof(gradients));
+            unsafe { addresses[s] = (IntPtr)Unsafe.AsPointer(ref all[start]); }
+        }
         for (int offset = 0; offset < count; offset += Chunk)
         {
             int n = Math.Min(Chunk, count - offset);
             Span<T> chunk = g.Slice(0, n);
-            bool finite = true;
-            int i = 0;
-            if (Vector.IsHardwareAccelerated && Vector<T>.Count > 1 && gradients.Count == 2)
+            // chunk = w₀g₀, then += wₛgₛ for each further shard; the last addition also checks that every element is finite.
+            for (int s = 0; s < gradients.Count; s++)
             {
-                var rv = MemoryMarshal.Cast<T, Vector<T>>(chunk);
-                var av = MemoryMarshal.Cast<T, Vector<T>>(g0.Slice(offset, n));
-                var bv = MemoryMarshal.Cast<T, Vector<T>>(g1.Slice(offset, n));
-                Vector<T> vw0 = new(w0), vw1 = new(w1), check = Vector<T>.Zero;
-                for (int j = 0; j < rv.Length; j++)
-                {
-                    Vector<T> r = vw0 * av[j] + vw1 * bv[j];
-                    rv[j] = r;
-                    check += r - r;   // 0 for finite r, NaN once any r is NaN or ±∞
-                }
-                finite = Vector.EqualsAll(check, Vector<T>.Zero);
-                i = rv.Length * Vector<T>.Count;
+                Span<T> shard;
+                unsafe { shard = new Span<T>((T*)addresses[s] + offset, n); }
+                if (!AddScaled(chunk, shard, T.CreateChecked(weights[s]), first: s == 0, check: s == gradients.Count - 1))
+                    return false;
             }
-            for (; i < n; i++)
-            {
-                T gi = w0 * g0[offset + i];
-                if (!g1.IsEmpty) gi += w1 * g1[offset + i];
-                for (int s = 2; s < gradients.Count; s++) gi += T.CreateChecked(weights[s]) * Elements<T>(gradients[s])[start + offset + i];
-                chunk[i] = gi;
-                finite &= T.IsFinite(gi);
-            }
-            if (!finite) return false;
             Step(p.Slice(offset, n), chunk, m.Slice(offset, n), v.Slice(offset, n), a, beta2, c, minusStep, epsilonTerm, weightDecay, decay);
         }
         return true;
+    }
+
+    // target = w·source (first) or target += w·source; with check, whether every resulting element is finite.
+    static bool AddScaled<T>(Span<T> target, Span<T> source, T weight, bool first, bool check) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        bool finite = true;
+        if (Vector.IsHardwareAccelerated && Vector<T>.Count > 1)
+        {
+            var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
+            var sv = MemoryMarshal.Cast<T, Vector<T>>(source);
+            Vector<T> w = new(weight), probe = Vector<T>.Zero;
+            for (int j = 0; j < tv.Length; j++)
+            {
+                Vector<T> r = first ? w * sv[j] : tv[j] + w * sv[j];
+                tv[j] = r;
+                probe += r - r;   // 0 for finite r, NaN once any r is NaN or ±∞
+            }
+            finite = !check || Vector.EqualsAll(probe, Vector<T>.Zero);
+            i = tv.Length * Vector<T>.Count;
+        }
+        for (; i < target.Length; i++)
+        {
+            T r = first ? weight * source[i] : target[i] + weight * source[i];
+            target[i] = r;
+            finite &= !check || T.IsFinite(r);
+        }
+        return finite;
     }
 }

@@ -30,12 +30,19 @@ internal sealed class ShardWorkers : IDisposable
         start = Enumerable.Range(0, shards).Select(_ => new ManualResetEventSlim(false, spinCount: 2047)).ToArray();
         done = new CountdownEvent(shards - 1);
         threads = new Thread[shards - 1];
+        int callerThreads = TorchSharp.torch.get_num_threads();
+        using var ready = new CountdownEvent(shards - 1);
         for (int s = 1; s < shards; s++)
         {
             int shard = s;
-            threads[s - 1] = new Thread(() => Loop(shard, threadsPerShard)) { IsBackground = true, Name = $"VaeLab shard {shard}" };
+            threads[s - 1] = new Thread(() => Loop(shard, threadsPerShard, ready)) { IsBackground = true, Name = $"VaeLab shard {shard}" };
             threads[s - 1].Start();
         }
+        // libtorch also keeps the last set_num_threads in a process-wide value that threads new to it start from: once the
+        // workers have set theirs, put back the caller's, so threads started later (a notebook's, the evaluator's) are not
+        // left single-threaded.
+        ready.Wait();
+        TorchSharp.torch.set_num_threads(callerThreads);
     }
 
     /// <summary>Number of shards, the calling thread's included.</summary>
@@ -45,7 +52,8 @@ internal sealed class ShardWorkers : IDisposable
     public void Run(Action<int> action)
     {
         ObjectDisposedException.ThrowIf(stopping, this);
-        Array.Clear(errors);
+        foreach (Exception? error in errors)
+            if (error is not null) ExceptionDispatchInfo.Capture(error).Throw();   // a worker that could not start
         work = action;
         for (int s = 1; s < Shards; s++) start[s].Set();
         try { action(0); }
@@ -53,13 +61,16 @@ internal sealed class ShardWorkers : IDisposable
         done.Wait();
         done.Reset();
         work = null;
-        foreach (Exception? error in errors)
-            if (error is not null) ExceptionDispatchInfo.Capture(error).Throw();
+        Exception? first = errors.FirstOrDefault(e => e is not null);
+        Array.Clear(errors);
+        if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
     }
 
-    void Loop(int shard, int threadsPerShard)
+    void Loop(int shard, int threadsPerShard, CountdownEvent ready)
     {
-        TorchSharp.torch.set_num_threads(threadsPerShard);
+        try { TorchSharp.torch.set_num_threads(threadsPerShard); }
+        catch (Exception e) { errors[shard] = e; }   // reported by the first Run
+        ready.Signal();
         while (true)
         {
             start[shard].Wait();

@@ -64,7 +64,7 @@ public sealed class Trainer : IDisposable
             {
                 dataParallel = new DataParallelStep(model, config, optimizer, chosen, Math.Max(1, threads / chosen), Device);
             }
-            catch (ArgumentException) when (shards is null)
+            catch (ArgumentException e) when (shards is null && e.ParamName == "config")
             {
                 // The configuration does not build this model (a part of the user's own): train it as one model.
             }
@@ -74,7 +74,9 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// Parts each batch is split into (1: one model with libtorch's own threads). With several, shard s trains a replica on
     /// its rows with single-threaded kernels on its own thread and the gradients are added before the Adam step; its ε come
-    /// from a generator seeded by the run's seed, the step and s, so a run is reproducible for a given number of shards.
+    /// from a generator seeded by the run's seed, the step and s, so a run is reproducible, and resumes exactly, for a given
+    /// number of shards (which follows libtorch's thread count and is not stored in checkpoints). After a sharded step without
+    /// gradient clipping the parameters' <c>.grad</c> hold shard 0's gradient, not the batch's.
     /// </summary>
     public int Shards => dataParallel?.Shards ?? 1;
 

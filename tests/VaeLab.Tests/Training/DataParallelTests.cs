@@ -27,10 +27,11 @@ public class DataParallelTests
     }
 
     [Theory]
-    [InlineData(ObjectiveKind.BetaElbo, LikelihoodKind.Bernoulli)]    // the hand-derived step on each shard
-    [InlineData(ObjectiveKind.Iwae, LikelihoodKind.Bernoulli)]        // autograd on each shard
-    [InlineData(ObjectiveKind.BetaElbo, LikelihoodKind.GaussianShared)]
-    public void TheShardsGradientsAddUpToTheBatchGradientWithTheirEpsilon(ObjectiveKind kind, LikelihoodKind likelihood)
+    [InlineData(ObjectiveKind.BetaElbo, LikelihoodKind.Bernoulli, 2)]    // the hand-derived step on each shard
+    [InlineData(ObjectiveKind.BetaElbo, LikelihoodKind.Bernoulli, 3)]
+    [InlineData(ObjectiveKind.Iwae, LikelihoodKind.Bernoulli, 2)]        // autograd on each shard
+    [InlineData(ObjectiveKind.BetaElbo, LikelihoodKind.GaussianShared, 2)]
+    public void TheShardsGradientsAddUpToTheBatchGradientWithTheirEpsilon(ObjectiveKind kind, LikelihoodKind likelihood, int shards)
     {
         var objective = new ObjectiveOptions(kind, Beta: 1.5, IwaeSamples: 3);
         var (model, config) = TestModels.SmallVae(seed: 5, likelihood: likelihood);
@@ -40,21 +41,21 @@ public class DataParallelTests
 
         // Reference: one model, the whole batch's mean loss with each shard's rows' ε from that shard's generator.
         var parts = new List<Tensor>();
-        for (int s = 0; s < 2; s++)
+        for (int s = 0; s < shards; s++)
         {
-            var (start, count) = DataParallelStep.Rows(33, s, 2);
+            var (start, count) = DataParallelStep.Rows(33, s, shards);
             using var generator = new Generator(0);
             generator.manual_seed(unchecked((long)DataParallelStep.ShardSeed(runSeed, step, s)));
             using ObjectiveValue value = TrainingObjective.Evaluate(objective, reference, data.Examples.narrow(0, start, count), step, generator);
             parts.Add(value.Loss.mul(count / 33.0));
         }
-        using (Tensor loss = parts[0] + parts[1]) loss.backward();
+        using (Tensor loss = torch.stack(parts).sum()) loss.backward();
         Tensor[] expected = reference.parameters().Select(p => p.grad!.clone()).ToArray();
 
         using var optimizer = new FlatAdam(model.parameters());
-        using var sharded = new DataParallelStep(model, config, optimizer, shards: 2, threadsPerShard: 1, CPU);
+        using var sharded = new DataParallelStep(model, config, optimizer, shards, threadsPerShard: 1, CPU);
         var outcomes = sharded.ForwardBackward(objective, data.Examples, step, runSeed);
-        Assert.Equal([16, 17], outcomes.Select(o => o.Examples));
+        Assert.Equal(Enumerable.Range(0, shards).Select(s => DataParallelStep.Rows(33, s, shards).Count), outcomes.Select(o => o.Examples));
         Assert.All(outcomes, o => Assert.Null(o.NonFinite));
         double norm = sharded.ReduceGradients();
 
@@ -70,17 +71,23 @@ public class DataParallelTests
         Assert.Equal(Math.Sqrt(squares), norm, Math.Sqrt(squares) * 1e-5);
     }
 
-    [Fact]
-    public void TheUpdateThatAddsTheShardsOnTheFlyEqualsReducingThenStepping()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void TheUpdateThatAddsTheShardsOnTheFlyEqualsReducingThenStepping(int shards)
     {
-        var (a, config) = TestModels.SmallVae(seed: 8);
-        var (b, _) = TestModels.SmallVae(seed: 8);
-        using Dataset data = TestModels.SmallShapes(40, seed: 3);
+        // 33 rows: unequal weights; weight decay on: the decayed gradient is formed inside the update as well.
+        var config = new VaeConfig([1, 8, 8], LatentDimensions: 3, HiddenSizes: [30], Likelihood: LikelihoodKind.Bernoulli);   // 30: scalar tails
+        manual_seed(8);
+        var a = config.Build();
+        manual_seed(8);
+        var b = config.Build();
+        using Dataset data = TestModels.SmallShapes(33, seed: 3);
         var objective = new ObjectiveOptions();
-        using var adamA = new FlatAdam(a.parameters(), 1e-2);
-        using var adamB = new FlatAdam(b.parameters(), 1e-2);
-        using var shardedA = new DataParallelStep(a, config, adamA, 2, 1, CPU);
-        using var shardedB = new DataParallelStep(b, config, adamB, 2, 1, CPU);
+        using var adamA = new FlatAdam(a.parameters(), 1e-2, weightDecay: 0.05);
+        using var adamB = new FlatAdam(b.parameters(), 1e-2, weightDecay: 0.05);
+        using var shardedA = new DataParallelStep(a, config, adamA, shards, 1, CPU);
+        using var shardedB = new DataParallelStep(b, config, adamB, shards, 1, CPU);
         for (int step = 0; step < 4; step++)
         {
             shardedA.ForwardBackward(objective, data.Examples, step, 1);
