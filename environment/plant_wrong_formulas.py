@@ -110,7 +110,7 @@ MUTANTS = [
     ("Training/MlpBernoulliStep.cs", "Vector.GreaterThan(a[j], Vector<float>.Zero)", "Vector.GreaterThanOrEqual(a[j], Vector<float>.Zero)", "ReLU backward without its mask", False),
     ("Training/DataParallelStep.cs", "return outcomes.Select(o => (double)o.Examples / total).ToArray();", "return outcomes.Select(o => 1.0 / outcomes.Length).ToArray();", "shards weighted equally, not by their rows", False),
     ("Training/DataParallelStep.cs", "generators[s].manual_seed(unchecked((long)ShardSeed(runSeed, step, s)));\n            using var scope", "generators[s].manual_seed(unchecked((long)ShardSeed(runSeed, step, 0)));\n            using var scope", "every shard draws shard 0's ε", False),
-    ("Training/FusedAdam.cs", "T wt = s == 1 ? T.CreateChecked(weights[0]) : T.One", "T wt = T.One", "gradient reduction ignores shard 0's weight", False),
+    ("Training/FusedAdam.cs", "AddScaled(target, target, T.CreateChecked(weights[0]), first: true", "AddScaled(target, target, T.One, first: true", "gradient reduction ignores shard 0's weight", False),
 ]
 
 

@@ -75,40 +75,26 @@ internal static class FusedAdam
 
     /// <summary>
     /// The weighted sum of the shards' gradients into the first buffer, g₀ ← Σₛ wₛ gₛ, on elements [start, start + count),
-    /// in one pass per further shard; returns Σ g₀² over those elements (for the gradient norm), accumulated in lanes of
+    /// with the same arithmetic as <see cref="StepFromShards"/> (w₀g₀, then + wₛgₛ); returns Σ g₀² over those elements (for the gradient norm), accumulated in lanes of
     /// <typeparamref name="T"/> and combined in float64.
     /// </summary>
     public static double Reduce<T>(IReadOnlyList<Tensor> gradients, IReadOnlyList<double> weights, int start, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Span<T> target = Elements<T>(gradients[0]).Slice(start, count);
-        double squares = 0;
+        AddScaled(target, target, T.CreateChecked(weights[0]), first: true, check: false);
         for (int s = 1; s < gradients.Count; s++)
+            AddScaled(target, Elements<T>(gradients[s]).Slice(start, count), T.CreateChecked(weights[s]), first: false, check: false);
+        double squares = 0;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.Count > 1)
         {
-            Span<T> other = Elements<T>(gradients[s]).Slice(start, count);
-            T wt = s == 1 ? T.CreateChecked(weights[0]) : T.One, wo = T.CreateChecked(weights[s]);
-            bool last = s == gradients.Count - 1;
-            int i = 0;
-            if (Vector.IsHardwareAccelerated && Vector<T>.Count > 1)
-            {
-                var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
-                var ov = MemoryMarshal.Cast<T, Vector<T>>(other);
-                Vector<T> vwt = new(wt), vwo = new(wo), sum = Vector<T>.Zero;
-                for (int j = 0; j < tv.Length; j++)
-                {
-                    Vector<T> r = vwt * tv[j] + vwo * ov[j];
-                    tv[j] = r;
-                    if (last) sum += r * r;
-                }
-                for (int k = 0; k < Vector<T>.Count; k++) squares += double.CreateChecked(sum[k]);
-                i = tv.Length * Vector<T>.Count;
-            }
-            for (; i < count; i++)
-            {
-                T r = wt * target[i] + wo * other[i];
-                target[i] = r;
-                if (last) squares += double.CreateChecked(r * r);
-            }
+            var tv = MemoryMarshal.Cast<T, Vector<T>>(target);
+            Vector<T> sum = Vector<T>.Zero;
+            foreach (Vector<T> r in tv) sum += r * r;
+            for (int k = 0; k < Vector<T>.Count; k++) squares += double.CreateChecked(sum[k]);
+            i = tv.Length * Vector<T>.Count;
         }
+        for (; i < count; i++) squares += double.CreateChecked(target[i] * target[i]);
         return squares;
     }
 
