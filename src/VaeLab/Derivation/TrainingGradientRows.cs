@@ -12,8 +12,10 @@ namespace VaeLab.Derivation;
 /// Part of check 5: the pathwise gradient of the β-ELBO as training computes it. The data-parallel step splits a batch over
 /// shards, each drawing its ε from its own generator and (for MLP encoders and decoders with a Bernoulli likelihood) taking a
 /// hand-derived forward and backward pass with a vectorised likelihood kernel, then adds the shards' gradients with weights
-/// nₛ/n. The reference is autograd in float64 through the library's formulas (the encoder, <see cref="DiagonalGaussian.Sample"/>,
-/// the likelihood's LogProb, <see cref="GaussianKl"/>) on the same ε: a different route to the same derivative.
+/// nₛ/n; the tensor-parallel step splits the encoder's first and the decoder's last layer by units between threads, each
+/// computing its units' activations and gradients, with partial sums exchanged at two barriers. The reference is autograd in
+/// float64 through the library's formulas (the encoder, <see cref="DiagonalGaussian.Sample"/>, the likelihood's LogProb,
+/// <see cref="GaussianKl"/>) on the same ε: a different route to the same derivative.
 /// </summary>
 public static class TrainingGradientRows
 {
@@ -75,7 +77,58 @@ public static class TrainingGradientRows
             "training's β-ELBO loss (the shards' means weighted by their share) = the batch's mean loss in float64",
             actualLoss, expectedLoss, Math.Abs(actualLoss - expectedLoss), lossTolerance,
             "Σₛ (nₛ/n)·lossₛ from the training path against the float64 reference; tolerance 1e-6 relative", Math.Abs(actualLoss - expectedLoss) <= lossTolerance));
+        result.AddRange(SplitLayerRows(data, seed, beta));
         return result;
+    }
+
+    // The tensor-parallel path: hidden units and pixels in blocks of 16 and 24 (vector tails), every thread the same ε.
+    static IReadOnlyList<DerivationRow> SplitLayerRows(Dataset data, long seed, double beta)
+    {
+        using var scope = NewDisposeScope();
+        int rows = (int)data.Count;
+        var config = new VaeConfig([1, 8, 8], LatentDimensions: 3, HiddenSizes: [40], Likelihood: LikelihoodKind.Bernoulli);
+        manual_seed(seed + 1);
+        using VariationalAutoencoder model = config.Build();
+        using VariationalAutoencoder copy = config.Build();
+        using (no_grad())
+            foreach (var (mine, theirs) in copy.parameters().Zip(model.parameters())) mine.copy_(theirs);   // before the update
+        copy.to(ScalarType.Float64);
+        long stepSeed = unchecked((long)DataParallelStep.ShardSeed(seed, 3, 0));
+        using var optimizer = new FlatAdam(model.parameters());
+        TensorParallelOutcome outcome;
+        using (var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(Beta: beta), optimizer, threads: 2, threadsPerThread: 1)
+                           ?? throw new InvalidOperationException("The tensor-parallel step does not apply to the check's model."))
+            outcome = split.Run(data.Examples, beta, stepSeed);
+        double[] actual = Flatten(model.parameters().Select(p => p.grad!));
+
+        using var generator = new Generator(0);
+        generator.manual_seed(stepSeed);
+        Tensor x = data.Examples.reshape(rows, -1).to_type(ScalarType.Float64);
+        var (mean, logVariance) = copy.Encode(x);
+        Tensor epsilon = randn(new long[] { rows, 3 }, generator: generator).to_type(ScalarType.Float64);   // the draw every thread made
+        Tensor z = DiagonalGaussian.Sample(mean, logVariance, epsilon);
+        Tensor loss = GaussianKl.PerDimension(mean, logVariance).sum(1).mul(beta).sub(copy.Likelihood.LogProb(x, copy.Decode(z))).mean();
+        loss.backward();
+        double[] expected = Flatten(copy.parameters().Select(p => p.grad!));
+        double expectedLoss = loss.item<double>();
+
+        double scale = expected.Max(Math.Abs);
+        double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        double lossTolerance = 1e-6 * Math.Abs(expectedLoss);
+        return
+        [
+            new DerivationRow(ReparameterisationCheck.Name,
+                "training's β-ELBO gradient (layers split between two threads, partial sums exchanged) = autograd in float64 (worst element)",
+                actual[Array.IndexOf(expected, expected.MaxBy(Math.Abs))], expected.MaxBy(Math.Abs), worst, 1e-5 * scale,
+                $"TensorParallelStep (float32; hidden units and pixels in blocks per thread) against autograd through Encode, DiagonalGaussian.Sample, " +
+                $"LogProb, GaussianKl (float64), same ε, {rows} examples, β = {beta}; tolerance 1e-5 of the largest gradient ({scale:G3})",
+                outcome.Updated && worst <= 1e-5 * scale),
+            new DerivationRow(ReparameterisationCheck.Name,
+                "training's β-ELBO loss (layers split: the threads' log-likelihood blocks added) = the batch's mean loss in float64",
+                outcome.Loss, expectedLoss, Math.Abs(outcome.Loss - expectedLoss), lossTolerance,
+                "(β·KL − Σ blocks' log p)/n from the tensor-parallel step against the float64 reference; tolerance 1e-6 relative",
+                Math.Abs(outcome.Loss - expectedLoss) <= lossTolerance),
+        ];
     }
 
     static double[] Flatten(IEnumerable<Tensor> tensors) =>

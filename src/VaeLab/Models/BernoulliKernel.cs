@@ -61,13 +61,16 @@ internal static class BernoulliKernel
     /// <summary>
     /// Writes log p(xᵢ|lᵢ) for each of the <paramref name="logLikelihood"/>.Length rows of width <paramref name="width"/>, and,
     /// when <paramref name="gradient"/> is not empty, gradient = <paramref name="scale"/> · (σ(l) − x) element-wise (it may be
-    /// the logits' own storage: each element is read before it is written).
+    /// the logits' own storage: each element is read before it is written). Row r of the targets starts at element
+    /// r · <paramref name="targetStride"/> (default: <paramref name="width"/>; a wider stride reads a block of columns).
     /// </summary>
-    public static void Evaluate(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> logLikelihood, Span<float> gradient, float scale, int width)
+    public static void Evaluate(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> logLikelihood, Span<float> gradient, float scale, int width, int targetStride = 0)
     {
         int rows = logLikelihood.Length;
-        if (logits.Length != rows * width || targets.Length != logits.Length)
-            throw new ArgumentException($"Expected {rows}×{width} logits and targets, got {logits.Length} and {targets.Length}.");
+        if (targetStride == 0) targetStride = width;
+        if (targetStride < width) throw new ArgumentOutOfRangeException(nameof(targetStride), targetStride, $"A row stride below the width {width}.");
+        if (logits.Length != rows * width || (rows > 0 && targets.Length < (long)(rows - 1) * targetStride + width))
+            throw new ArgumentException($"Expected {rows}×{width} logits and targets (row stride {targetStride}), got {logits.Length} and {targets.Length}.");
         bool withGradient = !gradient.IsEmpty;
         if (withGradient && gradient.Length != logits.Length) throw new ArgumentException("The gradient must have the logits' length.", nameof(gradient));
         int lanes = Vector<float>.Count;
@@ -75,7 +78,7 @@ internal static class BernoulliKernel
         for (int r = 0; r < rows; r++)
         {
             int offset = r * width;
-            ReadOnlySpan<float> l = logits.Slice(offset, width), x = targets.Slice(offset, width);
+            ReadOnlySpan<float> l = logits.Slice(offset, width), x = targets.Slice(r * targetStride, width);
             Span<float> g = withGradient ? gradient.Slice(offset, width) : Span<float>.Empty;
             Vector<float> sum = Vector<float>.Zero;
             int j = 0;

@@ -24,6 +24,8 @@ public sealed class FlatAdam : IDisposable
     readonly Tensor flatParameters, flatGradients, firstMoment, secondMoment;
     readonly Tensor? scratch;   // √v + ε, for the tensor-operation path only (the fused CPU pass needs none)
     readonly List<Tensor> gradientBuffers = new();   // [0] = flatGradients, then one per replica (data-parallel training)
+    readonly Tensor[] ownGradient;
+    readonly double[] unitWeight = [1.0];
     double pendingStepSize, pendingEpsilonTerm;
 
     /// <summary>Creates the optimiser and re-points <paramref name="parameters"/> and their gradients into flat buffers.</summary>
@@ -60,6 +62,7 @@ public sealed class FlatAdam : IDisposable
             offset += n;
         }
         gradientBuffers.Add(flatGradients);
+        ownGradient = [flatGradients];
     }
 
     /// <summary>
@@ -122,6 +125,13 @@ public sealed class FlatAdam : IDisposable
         (pendingStepSize, pendingEpsilonTerm) = StepSizes();
     }
 
+    /// <summary>Takes back a <see cref="BeginStep"/> after which nothing was updated (a tensor-parallel step whose loss was not finite).</summary>
+    internal void AbandonStep()
+    {
+        if (Steps == 0) throw new InvalidOperationException("No step to take back.");
+        Steps--;
+    }
+
     /// <summary>The Adam update of part <paramref name="part"/> of <paramref name="parts"/> of the parameters, after <see cref="BeginStep"/>.</summary>
     public void StepPart(int part, int parts)
     {
@@ -144,6 +154,38 @@ public sealed class FlatAdam : IDisposable
         return flatParameters.dtype == ScalarType.Float32
             ? FusedAdam.StepFromShards<float>(flatParameters, gradientBuffers, weights, firstMoment, secondMoment, (float)Beta1, (float)Beta2, (float)WeightDecay, (float)pendingStepSize, (float)pendingEpsilonTerm, start, count)
             : FusedAdam.StepFromShards<double>(flatParameters, gradientBuffers, weights, firstMoment, secondMoment, Beta1, Beta2, WeightDecay, pendingStepSize, pendingEpsilonTerm, start, count);
+    }
+
+    /// <summary>
+    /// The Adam update (after <see cref="BeginStep"/>) of elements [<paramref name="start"/>, <paramref name="start"/> +
+    /// <paramref name="count"/>) of the flat buffers with the model's own gradient (CPU, float32 or float64): the parts a thread
+    /// of a tensor-parallel step owns. Returns false, having stopped before the first chunk with a NaN or ±∞, where one occurs.
+    /// </summary>
+    internal bool StepRange(long start, long count)
+    {
+        if (scratch is not null) throw new InvalidOperationException("Updating in parts needs CPU buffers of float32 or float64.");
+        if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(start), $"Elements [{start}, {start + count}) of {Count}.");
+        return flatParameters.dtype == ScalarType.Float32
+            ? FusedAdam.StepFromShards<float>(flatParameters, ownGradient, unitWeight, firstMoment, secondMoment, (float)Beta1, (float)Beta2, (float)WeightDecay, (float)pendingStepSize, (float)pendingEpsilonTerm, (int)start, (int)count)
+            : FusedAdam.StepFromShards<double>(flatParameters, ownGradient, unitWeight, firstMoment, secondMoment, Beta1, Beta2, WeightDecay, pendingStepSize, pendingEpsilonTerm, (int)start, (int)count);
+    }
+
+    /// <summary>Where <paramref name="view"/> (a parameter, its gradient, or a contiguous part of either) starts in the flat buffers, in elements.</summary>
+    /// <exception cref="ArgumentException">It lies in neither buffer.</exception>
+    internal long OffsetOf(Tensor view)
+    {
+        long size = flatParameters.element_size();
+        foreach (Tensor buffer in new[] { flatParameters, flatGradients })
+        {
+            long bytes = Address(view) - Address(buffer);
+            if (bytes >= 0 && bytes % size == 0 && bytes / size + view.numel() <= Count) return bytes / size;
+        }
+        throw new ArgumentException("The tensor is not a view of this optimiser's parameters or gradients.", nameof(view));
+    }
+
+    static unsafe long Address(Tensor t)
+    {
+        fixed (byte* first = t.bytes) return (long)first;
     }
 
     // Parts split on 64-byte lines so two threads never write one cache line.

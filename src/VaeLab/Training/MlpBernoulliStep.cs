@@ -110,7 +110,7 @@ internal sealed class MlpBernoulliStep
     }
 
     // [∂μ, ∂log σ²] from ∂z, with the KL's gradient: ∂μ = ∂z + c μ, ∂log σ² = ½ ∂z ε σ + ½ c (σ² − 1), c = β/n.
-    static Tensor LatentBackward(Tensor gradZ, Tensor encoderOutput, Tensor epsilon, Tensor sigma, double klScale)
+    internal static Tensor LatentBackward(Tensor gradZ, Tensor encoderOutput, Tensor epsilon, Tensor sigma, double klScale)
     {
         long n = gradZ.shape[0], d = gradZ.shape[1];
         Tensor result = empty(n, 2 * d, ScalarType.Float32);
@@ -128,7 +128,7 @@ internal sealed class MlpBernoulliStep
     }
 
     // ∂b = Σᵢ ∂yᵢ: the column sums of a row-major [n, m] matrix.
-    static void ColumnSums(ReadOnlySpan<float> matrix, Span<float> sums)
+    internal static void ColumnSums(ReadOnlySpan<float> matrix, Span<float> sums)
     {
         int m = sums.Length;
         sums.Clear();
@@ -144,7 +144,7 @@ internal sealed class MlpBernoulliStep
     }
 
     // A ReLU's backward: the gradient is zero wherever the ReLU's output was not positive.
-    static void ZeroWhereOff(Span<float> gradient, ReadOnlySpan<float> activation)
+    internal static void ZeroWhereOff(Span<float> gradient, ReadOnlySpan<float> activation)
     {
         var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
         var a = MemoryMarshal.Cast<float, Vector<float>>(activation);
@@ -152,5 +152,5 @@ internal sealed class MlpBernoulliStep
         for (int j = g.Length * Vector<float>.Count; j < gradient.Length; j++) if (!(activation[j] > 0)) gradient[j] = 0;
     }
 
-    static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+    internal static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

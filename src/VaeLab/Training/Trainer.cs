@@ -24,6 +24,7 @@ public sealed class Trainer : IDisposable
     readonly Parameter[] parameters;
     readonly string[] parameterNames;
     readonly DataParallelStep? dataParallel;
+    readonly TensorParallelStep? tensorParallel;
 
     /// <summary>Prepares training of <paramref name="model"/> (moved to <see cref="TorchRuntime.Device"/>).</summary>
     /// <param name="model">The model; its parameters are trained in place.</param>
@@ -33,8 +34,10 @@ public sealed class Trainer : IDisposable
     /// <param name="shards">How many parts each batch is split into, each on its own thread with its own replica of the
     /// model (see <see cref="Shards"/>); null chooses: one per libtorch thread with at least 16 examples each, on CPU, for the
     /// β-ELBO and IWAE objectives, when <paramref name="config"/> is given. 1 trains as one model with libtorch's threads.</param>
+    /// <param name="splitLayers">With more than one shard, whether a step may split the model's two large layers between the
+    /// threads instead of the batch's examples (see <see cref="Parallelism"/>); false always splits by examples.</param>
     /// <exception cref="ArgumentException">More than one shard asked for where the batch cannot be split that way.</exception>
-    public Trainer(VariationalAutoencoder model, TrainingOptions options, VaeConfig? config = null, int? shards = null)
+    public Trainer(VariationalAutoencoder model, TrainingOptions options, VaeConfig? config = null, int? shards = null, bool splitLayers = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -56,17 +59,24 @@ public sealed class Trainer : IDisposable
             throw new ArgumentOutOfRangeException(nameof(shards), chosen, $"Between 1 and the batch size ({options.BatchSize}) shards.");
         if (chosen > 1)
         {
-            if (config is null) throw new ArgumentException("Data-parallel training builds replicas of the model from its configuration: pass the VaeConfig.", nameof(config));
             if (Device.type != DeviceType.CPU) throw new ArgumentException($"Data-parallel training runs on CPU threads; the device is {Device}.", nameof(shards));
             if (!DataParallelStep.Splittable(objective))
                 throw new ArgumentException($"The {objective.Kind} objective is not a mean over examples, so a batch cannot be split into shards; use one shard.", nameof(shards));
-            try
+            // Splitting the layers moves a tenth of the data between the cores that splitting the examples does (and needs no
+            // replicas); it covers the one-hidden-layer MLP with a Bernoulli likelihood and the β-ELBO, without clipping.
+            if (splitLayers && options.GradientClipNorm is null)
+                tensorParallel = TensorParallelStep.TryCreate(model, objective, optimizer, chosen, Math.Max(1, threads / chosen));
+            if (tensorParallel is null)
             {
-                dataParallel = new DataParallelStep(model, config, optimizer, chosen, Math.Max(1, threads / chosen), Device);
-            }
-            catch (ArgumentException e) when (shards is null && e.ParamName == "config")
-            {
-                // The configuration does not build this model (a part of the user's own): train it as one model.
+                if (config is null) throw new ArgumentException("Data-parallel training builds replicas of the model from its configuration: pass the VaeConfig.", nameof(config));
+                try
+                {
+                    dataParallel = new DataParallelStep(model, config, optimizer, chosen, Math.Max(1, threads / chosen), Device);
+                }
+                catch (ArgumentException e) when (shards is null && e.ParamName == "config")
+                {
+                    // The configuration does not build this model (a part of the user's own): train it as one model.
+                }
             }
         }
     }
@@ -78,7 +88,15 @@ public sealed class Trainer : IDisposable
     /// number of shards (which follows libtorch's thread count and is not stored in checkpoints). After a sharded step without
     /// gradient clipping the parameters' <c>.grad</c> hold shard 0's gradient, not the batch's.
     /// </summary>
-    public int Shards => dataParallel?.Shards ?? 1;
+    public int Shards => tensorParallel?.Threads ?? dataParallel?.Shards ?? 1;
+
+    /// <summary>
+    /// How a step uses the cores: one model on libtorch's threads; the batch split by examples over replicas (see
+    /// <see cref="Shards"/>); or the two large layers split by units between threads (<see cref="TrainingParallelism.SplitLayers"/>:
+    /// the whole batch's gradient with one ε stream, seeded from the run's seed and the step, whatever the number of threads).
+    /// </summary>
+    public TrainingParallelism Parallelism =>
+        tensorParallel is not null ? TrainingParallelism.SplitLayers : dataParallel is not null ? TrainingParallelism.SplitExamples : TrainingParallelism.OneModel;
 
     /// <summary>The model being trained.</summary>
     public VariationalAutoencoder Model { get; }
@@ -157,6 +175,7 @@ public sealed class Trainer : IDisposable
                 dataParallel?.Train();
                 // The calling thread is shard 0 of a data-parallel step: single-threaded kernels, as on the other shards' threads.
                 if (dataParallel is not null) torch.set_num_threads(dataParallel.ThreadsPerShard);
+                if (tensorParallel is not null) torch.set_num_threads(tensorParallel.ThreadsPerThread);
                 var clock = Stopwatch.StartNew();
                 double lossSum = 0, elboSum = 0, reconstructionSum = 0, klSum = 0;
                 long examples = 0;
@@ -169,7 +188,9 @@ public sealed class Trainer : IDisposable
                     using (batch)
                     {
                         Tensor x = treatment.Dequantized(batch.Examples.device == Device ? batch.Examples : batch.Examples.to(Device), generator);
-                        var (loss, reconstruction, kl) = dataParallel is null ? SingleModelStep(objective, x, epoch, batchNumber) : ShardedStep(objective, x, epoch, batchNumber);
+                        var (loss, reconstruction, kl) = tensorParallel is not null ? LayerSplitStep(objective, x, epoch, batchNumber)
+                            : dataParallel is not null ? ShardedStep(objective, x, epoch, batchNumber)
+                            : SingleModelStep(objective, x, epoch, batchNumber);
                         Step++;
                         int n = batch.Count;
                         examples += n;
@@ -253,6 +274,28 @@ public sealed class Trainer : IDisposable
         return (loss, outcomes.Sum(o => o.ReconstructionSum), outcomes.Sum(o => o.KlSum));
     }
 
+    // The two large layers split between the threads: loss, gradient and update in one pass over them.
+    (double Loss, double Reconstruction, double Kl) LayerSplitStep(ObjectiveOptions objective, Tensor x, int epoch, int batchNumber)
+    {
+        long seed = unchecked((long)DataParallelStep.ShardSeed(Options.Seed, Step, 0));
+        TensorParallelOutcome outcome = tensorParallel!.Run(x, objective.BetaAt(Step), seed);
+        if (!outcome.LossFinite)
+        {
+            // Nothing was updated: evaluate the batch again with autograd and the same ε, to say what went wrong.
+            using var same = new Generator(0);
+            same.manual_seed(seed);
+            using ObjectiveValue value = TrainingObjective.Evaluate(objective, Model, x, Step, same);
+            throw new NonFiniteValueException(epoch, batchNumber, Diagnose(Model, value));
+        }
+        if (!outcome.Updated)
+        {
+            // A part of the gradient held a NaN or ±∞ (parts before it were updated, with finite values): name the parameter.
+            CheckGradients(epoch, batchNumber, optimizer.GradientNorm());
+            throw new NonFiniteValueException(epoch, batchNumber, "the gradient");
+        }
+        return (outcome.Loss, outcome.ReconstructionSum, outcome.KlSum);
+    }
+
     /// <summary>Names the first non-finite quantity of a batch's evaluation (for <see cref="NonFiniteValueException"/>).</summary>
     internal static string Diagnose(VariationalAutoencoder model, ObjectiveValue value)
     {
@@ -286,6 +329,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         dataParallel?.Dispose();
+        tensorParallel?.Dispose();
         optimizer.Dispose();
         generator.Dispose();
     }

@@ -124,8 +124,8 @@ public class DataParallelTests
         IReadOnlyList<EpochMetrics> Train(TrainingOptions options, string? resumeFrom = null, long modelSeed = 1)
         {
             var (model, config) = TestModels.SmallVae(modelSeed);
-            using var trainer = new Trainer(model, options, config, shards: 2);
-            Assert.Equal(2, trainer.Shards);
+            using var trainer = new Trainer(model, options, config, shards: 2, splitLayers: false);
+            Assert.Equal((TrainingParallelism.SplitExamples, 2), (trainer.Parallelism, trainer.Shards));
             if (resumeFrom is not null) trainer.Resume(resumeFrom);
             return trainer.Fit(data, data).Select(m => m.WithoutTimings()).ToArray();
         }
@@ -158,7 +158,7 @@ public class DataParallelTests
         Assert.Throws<ArgumentException>(() => new Trainer(gaussian, new TrainingOptions(BatchSize: 128), config, shards: 2));
         var refused = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1, objective: new ObjectiveOptions(ObjectiveKind.Capacity)), config, shards: 2));
         Assert.Contains("not a mean over examples", refused.Message);
-        Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1), config: null, shards: 2));
+        Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1), config: null, shards: 2, splitLayers: false));
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public class DataParallelTests
         using Tensor expected = rand(5);
         manual_seed(42);
         int threads = torch.get_num_threads();
-        using (var trainer = new Trainer(model, Options(1), config, shards: 2))
+        using (var trainer = new Trainer(model, Options(1), config, shards: 2, splitLayers: false))
         {
             using Tensor drawn = rand(5);
             Assert.True(TensorAssert.Identical(expected, drawn));
@@ -189,7 +189,7 @@ public class DataParallelTests
             var weight = model.Encoder.named_parameters().First(p => p.name.EndsWith("weight")).parameter;
             weight[0, 0] = float.NaN;
         }
-        using var trainer = new Trainer(model, Options(1), config, shards: 2);
+        using var trainer = new Trainer(model, Options(1), config, shards: 2, splitLayers: false);
         var error = Assert.Throws<NonFiniteValueException>(() => trainer.Fit(data));
         Assert.Equal((1, 1), (error.Epoch, error.Batch));
         Assert.Contains("encoder mean μ", error.Term);

@@ -9,7 +9,7 @@ public class MlpBernoulliStepTests
 {
     // Reference: autograd in float64 through the library's own formulas (encoder, DiagonalGaussian.Sample, the likelihood's
     // LogProb, GaussianKl) with the same ε, cast up: a different route from the hand-derived float32 step.
-    static (double Loss, Tensor[] Gradients) Reference(VaeConfig config, VariationalAutoencoder model, Tensor x, Tensor epsilon, double beta)
+    internal static (double Loss, Tensor[] Gradients) Reference(VaeConfig config, VariationalAutoencoder model, Tensor x, Tensor epsilon, double beta)
     {
         VariationalAutoencoder copy = config.Build();
         using (no_grad())
