@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
 using VaeLab.Benchmarks;
+using VaeLab.Training;
 using VaeLab.Data;
 using VaeLab.Runtime;
 
@@ -49,7 +50,15 @@ internal static class BenchCommand
             Row("(a) reference training: GFLOP/s", G(training.TrainingGflops) + $"  ({G(training.GflopPerEpoch)} GFLOP of matrix products per epoch)");
             Row("(b) float32 matrix product 2048²: GFLOP/s", G(training.PeakGflops) + $"  (median; measured before each epoch)");
             Row("(c) training / peak", P(training.FractionOfPeak) + $"  (median of {reps.Count}; range {P(low)}–{P(high)})");
-            Row("(c) per repetition: training / peak", string.Join("  ", reps.Select(r => P(r.FractionOfPeak))) + $"  ({reps[0].Shards} shard(s): {(reps[0].Shards > 1 ? "data-parallel, one thread each" : "one model, libtorch's threads")})");
+            string how = reps[0].Parallelism switch
+            {
+                TrainingParallelism.SplitLayers => $"{reps[0].Shards} threads: layers split between them (tensor-parallel)",
+                TrainingParallelism.SplitExamples => $"{reps[0].Shards} shards: batch split by examples (data-parallel)",
+                _ => "one model, libtorch's threads",
+            };
+            Row("(c) per repetition: training / peak", string.Join("  ", reps.Select(r => P(r.FractionOfPeak))) + $"  ({how})");
+            if (reps.Any(r => double.IsFinite(r.SplitExamplesSecondsPerEpoch)))
+                Row("(c) per repetition: batch split by examples / peak", string.Join("  ", reps.Select(r => P(r.SplitExamplesFractionOfPeak))) + $"  (median {P(training.SplitExamplesFractionOfPeak)}; the same epoch right after)");
             if (reps.Any(r => double.IsFinite(r.SingleModelSecondsPerEpoch)))
                 Row("(c) per repetition: one model on libtorch's threads / peak", string.Join("  ", reps.Select(r => P(r.SingleModelFractionOfPeak))) + $"  (median {P(training.SingleModelFractionOfPeak)}; the same epoch right after)");
             Row("(c) per repetition: core-to-core round trip (ns)", string.Join("  ", reps.Select(r => double.IsNaN(r.CoreToCoreNanoseconds) ? "n/a" : r.CoreToCoreNanoseconds.ToString("0", CultureInfo.InvariantCulture))));

@@ -16,11 +16,17 @@ namespace VaeLab.Benchmarks;
 /// <param name="ResidentBytes">This process's resident memory after the epoch.</param>
 /// <param name="BandwidthGBs">Copy bandwidth (<see cref="MemoryBandwidth"/>) measured between the peak and the epoch, GB/s.</param>
 /// <param name="CoreToCoreNanoseconds">Cache-line round trip between two threads (<see cref="CoreToCoreLatency"/>) right before the epoch, ns.</param>
-/// <param name="Shards">Shards of the timed epoch (<see cref="Trainer.Shards"/>; 1: one model on libtorch's threads).</param>
+/// <param name="Shards">Threads of the timed epoch (<see cref="Trainer.Shards"/>; 1: one model on libtorch's threads).</param>
 /// <param name="SingleModelSecondsPerEpoch">The same epoch right after, trained as one model on libtorch's threads (NaN where not measured, or where the timed epoch was that already).</param>
+/// <param name="Parallelism">How the timed epoch used the cores (<see cref="Trainer.Parallelism"/>).</param>
+/// <param name="SplitExamplesSecondsPerEpoch">The same epoch right after with the batch split by examples instead of the layers (NaN where not measured).</param>
 public sealed record BenchRepetition(double PeakGflops, double SecondsPerEpoch, double TrainingGflops, double OtherCpu, double Steal, long ResidentBytes, double BandwidthGBs,
-    double CoreToCoreNanoseconds = double.NaN, int Shards = 1, double SingleModelSecondsPerEpoch = double.NaN)
+    double CoreToCoreNanoseconds = double.NaN, int Shards = 1, double SingleModelSecondsPerEpoch = double.NaN,
+    TrainingParallelism Parallelism = TrainingParallelism.OneModel, double SplitExamplesSecondsPerEpoch = double.NaN)
 {
+    /// <summary>The split-by-examples epoch's GFLOP/s over the same peak (NaN where not measured).</summary>
+    public double SplitExamplesFractionOfPeak => TrainingGflops * SecondsPerEpoch / SplitExamplesSecondsPerEpoch / PeakGflops;
+
     /// <summary>Training GFLOP/s over the peak of the same repetition.</summary>
     public double FractionOfPeak => TrainingGflops / PeakGflops;
 
@@ -54,6 +60,9 @@ public sealed record TrainingBenchmarkResult(string Data, int TrainingExamples, 
 
     /// <summary>Median over repetitions of the single-model epoch's training / peak (NaN where not measured).</summary>
     public double SingleModelFractionOfPeak => Median(Repetitions.Select(r => r.SingleModelFractionOfPeak).Where(double.IsFinite));
+
+    /// <summary>Median over repetitions of the split-by-examples epoch's training / peak (NaN where not measured).</summary>
+    public double SplitExamplesFractionOfPeak => Median(Repetitions.Select(r => r.SplitExamplesFractionOfPeak).Where(double.IsFinite));
 
     /// <summary>Median peak GFLOP/s.</summary>
     public double PeakGflops => Median(Repetitions.Select(r => r.PeakGflops));
@@ -104,13 +113,15 @@ public static class TrainingBenchmark
             double peak = MatmulPeak.Measure(rounds: 2, secondsPerRound: 0.5);
             double bandwidth = MemoryBandwidth.Measure();
             double coreToCore = CoreToCoreLatency.Measure();
-            var (seconds, shards) = Train(model, data.Train, seed: i + 1);
+            var (seconds, shards, parallelism) = Train(model, data.Train, seed: i + 1);
             using var self = Process.GetCurrentProcess();
             long resident = self.WorkingSet64;
-            // Side by side: the same epoch as one model on libtorch's threads (what training did before the data-parallel step).
+            // Side by side: the same epoch with the batch split by examples (issue 14's first step), and as one model on
+            // libtorch's threads (what training did before either).
+            double examples = parallelism == TrainingParallelism.SplitLayers ? Train(model, data.Train, seed: i + 1, splitLayers: false).Seconds : double.NaN;
             double single = shards > 1 ? Train(model, data.Train, seed: i + 1, shards: 1).Seconds : double.NaN;
             CpuShare after = CpuShare.Read();
-            reps.Add(new BenchRepetition(peak, seconds, gflop / seconds, after.OthersSince(before), after.StealSince(before), resident, bandwidth, coreToCore, shards, single));
+            reps.Add(new BenchRepetition(peak, seconds, gflop / seconds, after.OthersSince(before), after.StealSince(before), resident, bandwidth, coreToCore, shards, single, parallelism, examples));
         }
 
         progress?.Report($"importance-sampled log p(x), k = {importanceSamples}");
@@ -125,10 +136,10 @@ public static class TrainingBenchmark
     }
 
     // One epoch of the reference recipe continuing from the model's current parameters (a fresh Adam each time: the
-    // benchmark times the work, not the optimisation). Returns the epoch's training seconds and the shards it ran with.
-    static (double Seconds, int Shards) Train(VariationalAutoencoder model, Dataset train, long seed, int? shards = null)
+    // benchmark times the work, not the optimisation). Returns the epoch's training seconds and how it used the cores.
+    static (double Seconds, int Shards, TrainingParallelism Parallelism) Train(VariationalAutoencoder model, Dataset train, long seed, int? shards = null, bool splitLayers = true)
     {
-        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, Seed: seed), VaeConfig.Reference, shards);
-        return (trainer.Fit(train)[^1].Seconds, trainer.Shards);
+        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, Seed: seed), VaeConfig.Reference, shards, splitLayers);
+        return (trainer.Fit(train)[^1].Seconds, trainer.Shards, trainer.Parallelism);
     }
 }

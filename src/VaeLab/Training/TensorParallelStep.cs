@@ -212,13 +212,15 @@ internal sealed class TensorParallelStep : IDisposable
             Tensor gradH3 = hiddenGradientPartials[0].narrow(0, 0, n).clone();
             for (int t = 1; t < Threads; t++) gradH3.add_(hiddenGradientPartials[t].narrow(0, 0, n));
             ZeroWhereOff(Floats(gradH3), Floats(h3));
-            if (s == 0)
+            // The shared layers' gradients are written once, by the last thread (the first one also runs the training loop).
+            bool last = s == Threads - 1;
+            if (last)
             {
                 latentLayer.weight!.grad!.addmm_(gradH3.t(), z, beta: 0, alpha: 1);
                 ColumnSums(Floats(gradH3), Floats(latentLayer.bias!.grad!));
             }
             Tensor gradHead = LatentBackward(gradH3.mm(latentLayer.weight!), headOutput, epsilon, sigma, beta / n);
-            if (s == 0) ColumnSums(Floats(gradHead), Floats(head.bias!.grad!));
+            if (last) ColumnSums(Floats(gradHead), Floats(head.bias!.grad!));
             head.weight!.grad!.narrow(1, h0, hc).addmm_(gradHead.t(), h1, beta: 0, alpha: 1);
             Tensor gradH1 = gradHead.mm(w2);
             ZeroWhereOff(Floats(gradH1), Floats(h1));

@@ -76,7 +76,7 @@ public class TrainerTests
         var (model, config) = TestModels.SmallVae();
         using (var trainer = new Trainer(model, Quick(2), config))
         {
-            Assert.Equal(Math.Min(2, torch.get_num_threads()), trainer.Shards);   // the data-parallel path is the one measured (where there are two threads)
+            Assert.Equal(Math.Min(2, torch.get_num_threads()), trainer.Shards);   // the parallel path (layers split) is the one measured, where there are two threads
             trainer.Fit(data, data);
         }
         GC.Collect();
