@@ -60,6 +60,7 @@ public static class SweepRunner
             store.Add(RunOne(config, data, store, progress, training, cancellation, spec)); // the row is the commit point: written last
             detail?.Report(new SweepProgress(number, runs.Count, id, null));
             File.Delete(store.CheckpointPath(id));
+            NativeHeap.Trim();   // what the run's threads freed goes back to the system: the main job's memory no longer rises run by run
         }
         var mine = runs.Select(r => r.Id).ToHashSet();
         results.AddRange(store.Load().Where(r => mine.Contains(r.RunId)));

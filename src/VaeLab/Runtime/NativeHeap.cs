@@ -36,6 +36,31 @@ public static partial class NativeHeap
         }
     }
 
+    /// <summary>
+    /// Hands the free memory of every glibc arena back to the system (malloc_trim(0)); returns whether glibc was there to do it.
+    /// </summary>
+    /// <remarks>
+    /// Measured (2026-12-03, importance sampling k = 1,000 on 3,000 test images on two threads of their own, after two epochs
+    /// of training): the resident set rose from 0.44 GB to 0.6–1.8 GB from run to run, all of it free memory that the threads'
+    /// arenas kept; trimming once a second held the peak at 0.55–0.61 GB at the same speed (15.4–16.6 s against 15.7–16.7 s).
+    /// </remarks>
+    public static bool Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            malloc_trim(0);
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     [LibraryImport("libc")]
     private static partial int mallopt(int parameter, int value);
+
+    [LibraryImport("libc")]
+    private static partial int malloc_trim(nuint pad);
 }

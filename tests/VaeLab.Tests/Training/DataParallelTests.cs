@@ -140,6 +140,27 @@ public class DataParallelTests
     }
 
     [Fact]
+    public void ClippingTheShardsSummedGradientScalesTheUpdate()
+    {
+        // Adam divides by √v + ε: a gradient clipped to a norm of 1e-12 moves each parameter by ~lr · 1e-4, an unclipped one by ~lr.
+        using Dataset data = TestModels.SmallShapes(64);
+        double Moved(double? clip)
+        {
+            var (model, config) = TestModels.SmallVae(seed: 3);
+            using Tensor before = torch.cat(model.parameters().Select(p => p.detach().flatten().clone()).ToArray());
+            using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, BatchSize: 32, LearningRate: 1e-2, Seed: 5, GradientClipNorm: clip), config, shards: 2, splitLayers: false);
+            Assert.Equal(TrainingParallelism.SplitExamples, trainer.Parallelism);
+            trainer.Fit(data);
+            using Tensor after = torch.cat(model.parameters().Select(p => p.detach().flatten()).ToArray());
+            return (after - before).abs().max().item<float>();
+        }
+        double free = Moved(null), clipped = Moved(1e-12), loose = Moved(1e6);
+        Assert.True(free > 5e-3, $"unclipped: moved {free}");
+        Assert.True(clipped < 1e-4, $"clipped to 1e-12: moved {clipped}");
+        Assert.Equal(free, loose, 6);   // a limit above the norm changes nothing
+    }
+
+    [Fact]
     public void ShardsAreChosenWhereTheBatchCanBeSplitAndRefusedWhereItCannot()
     {
         var (model, config) = TestModels.SmallVae();
