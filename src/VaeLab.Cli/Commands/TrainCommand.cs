@@ -46,8 +46,8 @@ internal static class TrainCommand
         command.SetAction(parse =>
         {
             TorchRuntime.Initialize(parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(device)!);
-            // No NativeHeap.BoundGrowth here: importance sampling now runs on a thread of its own, whose glibc arena neither grew
-            // nor paid the fixed threshold's page faults (Evaluator.OnEvaluationThread; docs/benchmarks.md).
+            // No NativeHeap.BoundGrowth here: importance sampling runs on threads of their own, which hand their arenas' free
+            // memory back once a second (NativeHeap.Trim), without the fixed threshold's page faults (docs/benchmarks.md).
             using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
             Console.WriteLine($"data: {choice.Description}");
             var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma));

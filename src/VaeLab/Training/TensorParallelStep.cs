@@ -41,7 +41,7 @@ internal sealed class TensorParallelStep : IDisposable
     readonly ShardWorkers workers;
     readonly SpinBarrier barrier;
     readonly Generator[] generators;
-    readonly bool[] updated;
+    readonly bool[] updated, stepped;
     readonly Exception?[] errors;
     Tensor[] headPartials = [], hiddenGradientPartials = [], reconstructions = [];
     long capacity;
@@ -78,6 +78,7 @@ internal sealed class TensorParallelStep : IDisposable
         if (covered != optimizer.Count) throw new InvalidOperationException($"The split covers {covered} of {optimizer.Count} parameters.");
         generators = Enumerable.Range(0, threads).Select(_ => new Generator(0)).ToArray();
         updated = new bool[threads];
+        stepped = new bool[threads];
         errors = new Exception?[threads];
         barrier = new SpinBarrier(threads);
         workers = new ShardWorkers(threads, threadsPerThread);
@@ -130,15 +131,32 @@ internal sealed class TensorParallelStep : IDisposable
         long n = x.shape[0];
         if (n > capacity) Allocate(n);
         using Tensor rows = x.reshape(n, dimensions).contiguous();
-        optimizer.BeginStep();
         var results = new (double Reconstruction, double Kl, bool Finite)[Threads];
         failed = false;
-        workers.Run(s => results[s] = RunThread(s, rows, beta, seed));
+        Array.Clear(stepped);
+        // The calling thread is thread 0: kernels with the workers' thread count (the training loop has set it already).
+        int callerThreads = get_num_threads();
+        if (callerThreads != ThreadsPerThread) set_num_threads(ThreadsPerThread);
+        optimizer.BeginStep();
+        try
+        {
+            workers.Run(s => results[s] = RunThread(s, rows, beta, seed));
+        }
+        catch
+        {
+            if (!stepped.Any(b => b)) optimizer.AbandonStep();
+            throw;
+        }
+        finally
+        {
+            if (callerThreads != ThreadsPerThread) set_num_threads(callerThreads);
+        }
         Exception? error = errors.FirstOrDefault(e => e is not null);
         Array.Clear(errors);
         if (error is not null)
         {
-            optimizer.AbandonStep();
+            // The step counts only where some thread has begun updating (its parameters have moved).
+            if (!stepped.Any(b => b)) optimizer.AbandonStep();
             ExceptionDispatchInfo.Capture(error).Throw();
         }
         var (reconstruction, kl, finite) = results[0];
@@ -162,9 +180,7 @@ internal sealed class TensorParallelStep : IDisposable
         long n = x.shape[0];
         var (h0, hc) = hiddenBlocks[s];
         var (p0, pc) = pixelBlocks[s];
-        Tensor w1 = input.weight!.narrow(0, h0, hc), b1 = input.bias!.narrow(0, h0, hc);
-        Tensor w2 = head.weight!.narrow(1, h0, hc);
-        Tensor w4 = output.weight!.narrow(0, p0, pc), b4 = output.bias!.narrow(0, p0, pc);
+        Tensor w1 = null!, b1 = null!, w2 = null!, w4 = null!, b4 = null!;
         Tensor h1 = null!, headOutput = null!, epsilon = null!, sigma = null!, z = null!, h3 = null!, mean = null!, logVariance = null!;
         double reconstruction = 0, kl = 0;
         bool finite = false;
@@ -173,6 +189,8 @@ internal sealed class TensorParallelStep : IDisposable
         // 1. This thread's hidden units and their share of the head: [μ, log σ²] = Σₛ h₁ₛ W₂ₛᵀ + b₂.
         Guarded(s, () =>
         {
+            (w1, b1, w2) = (input.weight!.narrow(0, h0, hc), input.bias!.narrow(0, h0, hc), head.weight!.narrow(1, h0, hc));
+            (w4, b4) = (output.weight!.narrow(0, p0, pc), output.bias!.narrow(0, p0, pc));
             h1 = nn.functional.linear(x, w1, b1).relu_();
             headPartials[s].narrow(0, 0, n).addmm_(h1, w2.t(), beta: 0, alpha: 1);
         });
@@ -227,6 +245,7 @@ internal sealed class TensorParallelStep : IDisposable
             input.weight!.grad!.narrow(0, h0, hc).addmm_(gradH1.t(), x, beta: 0, alpha: 1);
             ColumnSums(Floats(gradH1), Floats(input.bias!.grad!.narrow(0, h0, hc)));
             bool ok = true;
+            stepped[s] = true;
             foreach (var (start, count) in owned[s])
                 if (ok) ok = optimizer.StepRange(start, count);
             updated[s] = ok;

@@ -86,7 +86,10 @@ public sealed class Trainer : IDisposable
     /// its rows with single-threaded kernels on its own thread and the gradients are added before the Adam step; its ε come
     /// from a generator seeded by the run's seed, the step and s, so a run is reproducible, and resumes exactly, for a given
     /// number of shards (which follows libtorch's thread count and is not stored in checkpoints). After a sharded step without
-    /// gradient clipping the parameters' <c>.grad</c> hold shard 0's gradient, not the batch's.
+    /// gradient clipping the parameters' <c>.grad</c> hold shard 0's gradient, not the batch's. With the layers split
+    /// (<see cref="Parallelism"/>) the threads share one ε stream and <c>.grad</c> holds the whole batch's gradient (without
+    /// the weight-decay term, which one model's update adds to it in place); after a batch whose loss was not finite it holds
+    /// a mixture of that batch's and the previous one's.
     /// </summary>
     public int Shards => tensorParallel?.Threads ?? dataParallel?.Shards ?? 1;
 

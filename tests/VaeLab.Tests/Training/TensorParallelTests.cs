@@ -23,8 +23,8 @@ public class TensorParallelTests
         VariationalAutoencoder model = config.Build();
         manual_seed(3);
         VariationalAutoencoder twin = config.Build();
-        using var optimizer = new FlatAdam(model.parameters(), 1e-2);
-        using var twinOptimizer = new FlatAdam(twin.parameters(), 1e-2);
+        using var optimizer = new FlatAdam(model.parameters(), 1e-2, weightDecay: 0.1);
+        using var twinOptimizer = new FlatAdam(twin.parameters(), 1e-2, weightDecay: 0.1);
         using Tensor x = rand(rows, 1, side, side);
         const long seed = 11;
 
@@ -57,6 +57,136 @@ public class TensorParallelTests
         using Tensor difference = (Flat(model) - Flat(twin)).abs().max();
         Assert.Equal(0f, difference.item<float>());
         foreach (var g in expected) g.Dispose();
+    }
+
+    [Fact]
+    public void BatchesOfChangingSizeOnOneStepEachGiveAutogradsGradient()
+    {
+        var config = new VaeConfig([1, 8, 8], LatentDimensions: 4, HiddenSizes: [40], Likelihood: LikelihoodKind.Bernoulli);
+        manual_seed(9);
+        VariationalAutoencoder model = config.Build();
+        using var optimizer = new FlatAdam(model.parameters(), 1e-2);
+        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(Beta: 2), optimizer, 2, 1)!;
+        foreach (int rows in new[] { 12, 5, 20, 12 })   // grows past the exchange buffers' size, shrinks below it
+        {
+            using Tensor x = rand(rows, 1, 8, 8);
+            using var generator = new Generator(0);
+            generator.manual_seed(rows);
+            using Tensor epsilon = randn(new long[] { rows, 4 }, generator: generator);
+            var (expectedLoss, expected) = MlpBernoulliStepTests.Reference(config, model, x, epsilon, 2);
+            foreach (var p in model.parameters()) p.grad!.fill_(float.NaN);
+            TensorParallelOutcome outcome = split.Run(x, 2, seed: rows);
+            Assert.True(outcome.Updated);
+            Assert.Equal(expectedLoss, outcome.Loss, 4);
+            foreach (var (actual, wanted) in model.parameters().Select(p => p.grad!).Zip(expected))
+            {
+                double scale = wanted.abs().max().item<double>() + 1e-12;
+                Assert.True((actual.to_type(ScalarType.Float64) - wanted).abs().max().item<double>() / scale < 1e-5, $"{rows} rows");
+                wanted.Dispose();
+            }
+        }
+        Assert.Equal(4, optimizer.Steps);
+    }
+
+    [Fact]
+    public void SeveralStepsFollowTheSerialHandDerivedStepAndAdam()
+    {
+        // The same run as one thread computes it (MlpBernoulliStep, FlatAdam.Step) with the same ε: the update of the layers
+        // every thread reads, made after the join, and the owned parts, made inside, must together be one Adam step each time.
+        var config = new VaeConfig([1, 8, 8], LatentDimensions: 4, HiddenSizes: [40], Likelihood: LikelihoodKind.Bernoulli);
+        manual_seed(12);
+        VariationalAutoencoder a = config.Build();
+        manual_seed(12);
+        VariationalAutoencoder b = config.Build();
+        using var adamA = new FlatAdam(a.parameters(), 1e-2, weightDecay: 0.05);
+        using var adamB = new FlatAdam(b.parameters(), 1e-2, weightDecay: 0.05);
+        var objective = new ObjectiveOptions(Beta: 1.3);
+        using var split = TensorParallelStep.TryCreate(a, objective, adamA, 2, 1)!;
+        MlpBernoulliStep serial = MlpBernoulliStep.TryCreate(b, objective)!;
+        using Dataset data = TestModels.SmallShapes(160, seed: 8);
+        int offset = 0;
+        foreach (int rows in new[] { 32, 32, 17, 32, 9, 32 })
+        {
+            using Tensor x = data.Examples.narrow(0, offset, rows);
+            offset += rows;
+            TensorParallelOutcome outcome = split.Run(x, 1.3, seed: 100 + rows + offset);
+            using var generator = new Generator(0);
+            generator.manual_seed(100 + rows + offset);
+            var (loss, _, _) = serial.Run(x, 1.3, generator);
+            adamB.Step();
+            Assert.True(outcome.Updated);
+            Assert.Equal(loss, outcome.Loss, 4);
+        }
+        using Tensor difference = (Flat(a) - Flat(b)).abs().max();
+        Assert.True(difference.item<float>() < 1e-5, $"parameters differ by {difference.item<float>():E2}");
+    }
+
+    [Fact]
+    public void ANonFiniteLossUpdatesNothingAndCountsNoStep()
+    {
+        var (model, _) = TestModels.SmallVae();
+        using (no_grad()) model.Encoder.named_parameters().First(p => p.name.EndsWith("weight")).parameter[0, 0] = float.NaN;
+        using var optimizer = new FlatAdam(model.parameters());
+        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(), optimizer, 2, 1)!;
+        using Tensor before = Flat(model).nan_to_num();
+        using Dataset data = TestModels.SmallShapes(32);
+        TensorParallelOutcome outcome = split.Run(data.Examples, 1, seed: 3);
+        Assert.False(outcome.LossFinite || outcome.Updated);
+        Assert.Equal(0, optimizer.Steps);
+        using Tensor after = Flat(model).nan_to_num();
+        Assert.True(TensorAssert.Identical(before, after));
+    }
+
+    [Fact]
+    public void AFailingStepThrowsWithoutHangingCountsNoStepAndTheNextOneWorks()
+    {
+        var (model, config) = TestModels.SmallVae();
+        using var optimizer = new FlatAdam(model.parameters());
+        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(), optimizer, 2, 1)!;
+        using Dataset data = TestModels.SmallShapes(32);
+        using Tensor before = Flat(model).clone();
+        using (Tensor wrongType = data.Examples.to_type(ScalarType.Float64))
+            Assert.ThrowsAny<Exception>(() => split.Run(wrongType, 1, seed: 3));   // every thread fails in its first phase
+        Assert.Equal(0, optimizer.Steps);
+        using (Tensor after = Flat(model)) Assert.True(TensorAssert.Identical(before, after));
+
+        using var generator = new Generator(0);
+        generator.manual_seed(3);
+        using Tensor epsilon = randn(new long[] { 32, 4 }, generator: generator);
+        var (expectedLoss, expected) = MlpBernoulliStepTests.Reference(config, model, data.Examples, epsilon, 1);
+        TensorParallelOutcome outcome = split.Run(data.Examples, 1, seed: 3);
+        Assert.True(outcome.Updated);
+        Assert.Equal(expectedLoss, outcome.Loss, 4);
+        Assert.Equal(1, optimizer.Steps);
+        foreach (var g in expected) g.Dispose();
+    }
+
+    [Fact]
+    public void AnInfiniteGradientWithAFiniteLossIsNotApplied()
+    {
+        // Pixel 0 = 1e37 with its logit held at 0 (row 0 of the output layer and its bias zero; the encoder blind to it): the loss
+        // stays finite, ∂loss/∂l₀ ≈ −1e37/n, and W₄'s row 0 gets ≈ −1e37 · Σ h₃ = −∞ with h₃ ≈ 200 (the latent layer's bias).
+        var (model, _) = TestModels.SmallVae();
+        var encoderFirst = ((MlpEncoder)model.Encoder).LinearLayers[0];
+        var decoder = ((MlpDecoder)model.Decoder).LinearLayers;
+        using (no_grad())
+        {
+            encoderFirst.weight![.., 0] = 0f;
+            decoder[0].bias!.fill_(200);
+            decoder[1].weight![0] = 0f;
+            decoder[1].bias![0] = 0f;
+        }
+        using var optimizer = new FlatAdam(model.parameters());
+        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(), optimizer, 2, 1)!;
+        using Dataset data = TestModels.SmallShapes(32);
+        using Tensor x = data.Examples.clone().view(32, -1);
+        x[.., 0] = 1e37f;
+        TensorParallelOutcome outcome = split.Run(x, 1, seed: 4);
+        Assert.True(outcome.LossFinite);
+        Assert.False(outcome.Updated);
+        Assert.False(decoder[1].weight!.grad!.isfinite().all().item<bool>());
+        using Tensor after = Flat(model);
+        Assert.True(after.isfinite().all().item<bool>());   // nothing non-finite was written
     }
 
     [Fact]
