@@ -69,7 +69,7 @@ internal static class BenchCommand
             Row($"(d) log p(x): GFLOP/s, / peak", $"{G(training.ImportanceSampledGflops)}, {P(training.ImportanceFractionOfPeak)}  (encoder + k decoder passes; peak {G(training.ImportancePeakGflops)} measured right before)");
             if (points is not null)
                 foreach (ScalingPoint point in points)
-                    Row($"(h) training, batch {point.BatchSize}, {point.Threads} thread(s)", $"{point.ExamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} examples/s, {G(point.TrainingGflops)} GFLOP/s, / peak {P(point.FractionOfPeak)} (peak {G(point.PeakGflops)})");
+                    Row($"(h) training, batch {point.BatchSize}, {point.Threads} thread(s)", $"{point.ExamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} examples/s, {G(point.TrainingGflops)} GFLOP/s, / peak {P(point.FractionOfPeak)} (peak {G(point.PeakGflops)}; {point.Parallelism})");
             if (inference is not null)
             {
                 var ais = new VaeLab.Evaluation.Inference.AisOptions();

@@ -11,7 +11,9 @@ namespace VaeLab.Benchmarks;
 /// <param name="ExamplesPerSecond">Training examples per second (mean of two timed passes after a warm-up pass).</param>
 /// <param name="TrainingGflops">Matrix-product GFLOP/s of training.</param>
 /// <param name="PeakGflops">The 2048² matrix-product peak at the same thread count, measured right before.</param>
-public sealed record ScalingPoint(int BatchSize, int Threads, double ExamplesPerSecond, double TrainingGflops, double PeakGflops)
+/// <param name="Parallelism">How training used the cores at this point (<see cref="Trainer.Parallelism"/>).</param>
+public sealed record ScalingPoint(int BatchSize, int Threads, double ExamplesPerSecond, double TrainingGflops, double PeakGflops,
+    TrainingParallelism Parallelism = TrainingParallelism.OneModel)
 {
     /// <summary>Training GFLOP/s over the peak.</summary>
     public double FractionOfPeak => TrainingGflops / PeakGflops;
@@ -71,6 +73,6 @@ public static class TrainingScaling
         var history = trainer.Fit(slice);
         // The first pass warms up (threads, caches, the allocator); the mean of the other two is reported.
         double rate = history.Skip(1).Select(m => m.ExamplesPerSecond).Average();
-        return new ScalingPoint(batch, threads, rate, rate * perExample / 1e9, peak);
+        return new ScalingPoint(batch, threads, rate, rate * perExample / 1e9, peak, trainer.Parallelism);
     }
 }

@@ -35,7 +35,7 @@ public sealed class Trainer : IDisposable
     /// model (see <see cref="Shards"/>); null chooses: one per libtorch thread with at least 16 examples each, on CPU, for the
     /// β-ELBO and IWAE objectives, when <paramref name="config"/> is given. 1 trains as one model with libtorch's threads.</param>
     /// <param name="splitLayers">With more than one shard, whether a step may split the model's two large layers between the
-    /// threads instead of the batch's examples (see <see cref="Parallelism"/>); false always splits by examples.</param>
+    /// threads instead of the batch's examples (see <see cref="Parallelism"/>; batches up to 256); false always splits by examples.</param>
     /// <exception cref="ArgumentException">More than one shard asked for where the batch cannot be split that way.</exception>
     public Trainer(VariationalAutoencoder model, TrainingOptions options, VaeConfig? config = null, int? shards = null, bool splitLayers = true)
     {
@@ -63,8 +63,9 @@ public sealed class Trainer : IDisposable
             if (!DataParallelStep.Splittable(objective))
                 throw new ArgumentException($"The {objective.Kind} objective is not a mean over examples, so a batch cannot be split into shards; use one shard.", nameof(shards));
             // Splitting the layers moves a tenth of the data between the cores that splitting the examples does (and needs no
-            // replicas); it covers the one-hidden-layer MLP with a Bernoulli likelihood and the β-ELBO, without clipping.
-            if (splitLayers && options.GradientClipNorm is null)
+            // replicas); it covers the one-hidden-layer MLP with a Bernoulli likelihood and the β-ELBO, without clipping, up to
+            // batches of 256 (above, the examples' split is faster).
+            if (splitLayers && options.GradientClipNorm is null && options.BatchSize <= TensorParallelStep.LargestBatch)
                 tensorParallel = TensorParallelStep.TryCreate(model, objective, optimizer, chosen, Math.Max(1, threads / chosen));
             if (tensorParallel is null)
             {

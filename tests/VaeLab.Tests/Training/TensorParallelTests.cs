@@ -263,6 +263,8 @@ public class TensorParallelTests
             Assert.Equal(TrainingParallelism.SplitExamples, clipped.Parallelism);
         using (var iwae = new Trainer(model, Options(1) with { Objective = new ObjectiveOptions(ObjectiveKind.Iwae) }, config, shards: 2))
             Assert.Equal(TrainingParallelism.SplitExamples, iwae.Parallelism);
+        using (var large = new Trainer(model, Options(1) with { BatchSize = 512 }, config, shards: 2))
+            Assert.Equal(TrainingParallelism.SplitExamples, large.Parallelism);   // above 256 the examples' split is faster
         using (var one = new Trainer(model, Options(1), config, shards: 1))
             Assert.Equal((TrainingParallelism.OneModel, 1), (one.Parallelism, one.Shards));
     }
