@@ -44,21 +44,12 @@ public static class TrainingGradientRows
         }
 
         // The reference: float64 autograd through the library's formulas, on each shard's rows with that shard's ε.
-        using VariationalAutoencoder copy = config.Build();
-        using (no_grad())
-            foreach (var (mine, theirs) in copy.parameters().Zip(model.parameters())) mine.copy_(theirs);
-        copy.to(ScalarType.Float64);
+        using VariationalAutoencoder copy = Float64Copy(config, model);
         Tensor loss = zeros(1, ScalarType.Float64);
         for (int s = 0; s < 2; s++)
         {
             var (start, count) = DataParallelStep.Rows(rows, s, 2);
-            using var generator = new Generator(0);
-            generator.manual_seed(unchecked((long)DataParallelStep.ShardSeed(seed, 3, s)));
-            Tensor x = data.Examples.narrow(0, start, count).reshape(count, -1).to_type(ScalarType.Float64);
-            var (mean, logVariance) = copy.Encode(x);
-            Tensor epsilon = randn(new long[] { count, 3 }, generator: generator).to_type(ScalarType.Float64);   // the draw the shard made
-            Tensor z = DiagonalGaussian.Sample(mean, logVariance, epsilon);
-            Tensor shardLoss = GaussianKl.PerDimension(mean, logVariance).sum(1).mul(beta).sub(copy.Likelihood.LogProb(x, copy.Decode(z))).mean();
+            Tensor shardLoss = Float64MeanLoss(copy, data.Examples.narrow(0, start, count), unchecked((long)DataParallelStep.ShardSeed(seed, 3, s)), beta);
             loss = loss + shardLoss.mul((double)count / rows);
         }
         loss.backward();
@@ -89,10 +80,7 @@ public static class TrainingGradientRows
         var config = new VaeConfig([1, 8, 8], LatentDimensions: 3, HiddenSizes: [40], Likelihood: LikelihoodKind.Bernoulli);
         manual_seed(seed + 1);
         using VariationalAutoencoder model = config.Build();
-        using VariationalAutoencoder copy = config.Build();
-        using (no_grad())
-            foreach (var (mine, theirs) in copy.parameters().Zip(model.parameters())) mine.copy_(theirs);   // before the update
-        copy.to(ScalarType.Float64);
+        using VariationalAutoencoder copy = Float64Copy(config, model);   // before the update
         long stepSeed = unchecked((long)DataParallelStep.ShardSeed(seed, 3, 0));
         using var optimizer = new FlatAdam(model.parameters());
         TensorParallelOutcome outcome;
@@ -101,13 +89,7 @@ public static class TrainingGradientRows
             outcome = split.Run(data.Examples, beta, stepSeed);
         double[] actual = Flatten(model.parameters().Select(p => p.grad!));
 
-        using var generator = new Generator(0);
-        generator.manual_seed(stepSeed);
-        Tensor x = data.Examples.reshape(rows, -1).to_type(ScalarType.Float64);
-        var (mean, logVariance) = copy.Encode(x);
-        Tensor epsilon = randn(new long[] { rows, 3 }, generator: generator).to_type(ScalarType.Float64);   // the draw every thread made
-        Tensor z = DiagonalGaussian.Sample(mean, logVariance, epsilon);
-        Tensor loss = GaussianKl.PerDimension(mean, logVariance).sum(1).mul(beta).sub(copy.Likelihood.LogProb(x, copy.Decode(z))).mean();
+        Tensor loss = Float64MeanLoss(copy, data.Examples, stepSeed, beta);   // the ε every thread drew
         loss.backward();
         double[] expected = Flatten(copy.parameters().Select(p => p.grad!));
         double expectedLoss = loss.item<double>();
@@ -129,6 +111,30 @@ public static class TrainingGradientRows
                 "(β·KL − Σ blocks' log p)/n from the tensor-parallel step against the float64 reference; tolerance 1e-6 relative",
                 Math.Abs(outcome.Loss - expectedLoss) <= lossTolerance),
         ];
+    }
+
+    // The model's parameters in a float64 copy of the same architecture.
+    static VariationalAutoencoder Float64Copy(VaeConfig config, VariationalAutoencoder model)
+    {
+        VariationalAutoencoder copy = config.Build();
+        using (no_grad())
+            foreach (var (mine, theirs) in copy.parameters().Zip(model.parameters())) mine.copy_(theirs);
+        copy.to(ScalarType.Float64);
+        return copy;
+    }
+
+    // The β-ELBO's mean loss of examples x in float64 through Encode, DiagonalGaussian.Sample, LogProb and GaussianKl, with the
+    // ε a float32 generator seeded epsilonSeed draws for them (what the training path draws).
+    static Tensor Float64MeanLoss(VariationalAutoencoder copy, Tensor examples, long epsilonSeed, double beta)
+    {
+        long n = examples.shape[0];
+        using var generator = new Generator(0);
+        generator.manual_seed(epsilonSeed);
+        Tensor x = examples.reshape(n, -1).to_type(ScalarType.Float64);
+        var (mean, logVariance) = copy.Encode(x);
+        Tensor epsilon = randn(mean.shape, generator: generator).to_type(ScalarType.Float64);
+        Tensor z = DiagonalGaussian.Sample(mean, logVariance, epsilon);
+        return GaussianKl.PerDimension(mean, logVariance).sum(1).mul(beta).sub(copy.Likelihood.LogProb(x, copy.Decode(z))).mean();
     }
 
     static double[] Flatten(IEnumerable<Tensor> tensors) =>
