@@ -102,6 +102,7 @@ public static class DiscretizationCheck
             }
             rows.Add(DerivationRow.Equal(Name, $"{label}: log P(k) = log[F((k + 1)/256) − F(k/256)], edge bins open (every bin, location and fixed scale)",
                 worstMass, 0, 1e-8, $"F = {(family == DiscretizedFamily.Gaussian ? "Φ = ½ erfc(−t/√2)" : "the logistic sigmoid")}, differences in float64 where the mass exceeds 1e-200; worst |difference of logs|, tolerance 1e-8"));
+            rows.Add(BlockedPathRow(family, components));
         }
 
         // The dequantised Gaussian density bounds the discretised Gaussian mass of the same bin: E_u[log N((k + u)/256)] − log 256 ≤ log P(k).
@@ -174,7 +175,18 @@ public static class DiscretizationCheck
     // P(k) = F(upper) − F(lower) by direct subtraction of the CDF (edge bins: F(1/256) and 1 − F(255/256)), in float64.
     static Tensor DirectBinMass(DiscretizedFamily family, double mean, double scale)
     {
-        Tensor k = arange(Levels, dtype: ScalarType.Float64);
+        using Tensor k = arange(Levels, dtype: ScalarType.Float64), location = tensor(mean), spread = tensor(scale);
+        return DirectBinMass(family, k, location, spread);
+    }
+
+    /// <summary>
+    /// P(k) = F((k + 1)/256) − F(k/256) for levels <paramref name="k"/>, locations and scales (broadcast together), the edge bins
+    /// open, by direct subtraction of the CDF in float64: the reference for the discretised likelihoods' log-space masses.
+    /// </summary>
+    internal static Tensor DirectBinMass(DiscretizedFamily family, Tensor k, Tensor mean, Tensor scale)
+    {
+        using var scope = NewDisposeScope();
+        k = k.to_type(ScalarType.Float64);
         Tensor upper = (k + 1).div(Levels).sub(mean).div(scale), lower = k.div(Levels).sub(mean).div(scale);
         // Φ(t) = ½ erfc(−t/√2) (TorchSharp's special.ndtr returns 0 below about −9).
         Tensor Cdf(Tensor t) => family == DiscretizedFamily.Gaussian ? special.erfc(t.neg().div(Math.Sqrt(2))).mul(0.5) : t.sigmoid();
@@ -182,6 +194,28 @@ public static class DiscretizationCheck
         // Subtract on the side where both CDF values are small, to keep the difference accurate.
         Tensor interior = where(lower > 0, Survival(lower) - Survival(upper), Cdf(upper) - Cdf(lower));
         Tensor mass = where(k == 0, Cdf(upper), where(k == Levels - 1, Survival(lower), interior));
-        return mass;
+        return mass.MoveToOuterDisposeScope();
+    }
+
+    // The no-gradient path works through the rows in blocks of DiscretizedLikelihood.EvaluationRows: on 3 blocks and a remainder of
+    // rows that each hold their own levels, locations and (decoder-output) scales, a block that read another block's pixels,
+    // locations or scales gives other masses.
+    static DerivationRow BlockedPathRow(DiscretizedFamily family, CheckedComponents components)
+    {
+        const int pixels = 5;
+        int rows = 3 * DiscretizedLikelihood.EvaluationRows + 37;
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(61);
+        Tensor mean = rand([rows, pixels], ScalarType.Float64, generator: generator).mul(1.2).sub(0.1);
+        Tensor rawLogScale = rand([rows, pixels], ScalarType.Float64, generator: generator).mul(3).sub(4);
+        Tensor scale = BoundedLogScale.FromRaw(rawLogScale).exp();
+        // Levels within a few scales of their location, so every mass is representable in the direct difference.
+        Tensor level = mean.add(scale.mul(randn([rows, pixels], ScalarType.Float64, generator: generator))).mul(Levels).floor().clamp(0, Levels - 1);
+        Likelihood likelihood = components.Apply(Float64(new DiscretizedLikelihood(family, GaussianVariance.DecoderOutput, pixels, Levels)));
+        Tensor logMass = likelihood.LogProb(level.div(Levels - 1), cat([mean, rawLogScale], 1));
+        Tensor reference = DirectBinMass(family, level, mean, scale).log().sum(1);
+        double worst = (logMass - reference).abs().max().item<double>();
+        return DerivationRow.Equal(Name, $"discretised {family.ToString().ToLowerInvariant()}: the blocked no-gradient path, {rows} rows of their own levels, locations and scales = direct CDF differences (worst row)",
+            worst, 0, 1e-8, $"one LogProb call without gradients ({rows / DiscretizedLikelihood.EvaluationRows} blocks of {DiscretizedLikelihood.EvaluationRows} and {rows % DiscretizedLikelihood.EvaluationRows}; {pixels} pixels a row, scales from the decoder output) against Σ log[F((k + 1)/256) − F(k/256)] per row; tolerance 1e-8");
     }
 }

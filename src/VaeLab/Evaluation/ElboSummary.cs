@@ -19,5 +19,5 @@ public sealed record ElboSummary(int Examples, long Dimensions, double ElboNats,
     public double RateNats => KlNats;
 
     /// <summary>−ELBO in bits per dimension: −ELBO / (D ln 2); on dequantised 8-bit data a bound on −log₂ P(image) per pixel, never negative.</summary>
-    public double NegativeElboBitsPerDimension => -ElboNats / (Dimensions * Math.Log(2));
+    public double NegativeElboBitsPerDimension => BitsPerDimension.FromLogLikelihoodNats(ElboNats, Dimensions);
 }

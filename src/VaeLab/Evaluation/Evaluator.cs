@@ -16,6 +16,7 @@ public static class Evaluator
 {
     /// <summary>
     /// Test ELBO, reconstruction and KL over <paramref name="data"/>, with one z sample per example (or <paramref name="samples"/>).
+    /// Batch b draws from a generator of its own (batch 0 seeded <paramref name="seed"/>), as <see cref="ImportanceSampledLogLikelihood"/> does.
     /// The data is treated as <paramref name="treatment"/> says (by default as <see cref="PixelTreatment.Resolve"/> decides for the
     /// model's likelihood: dequantised for a density on 8-bit pixels, with D·log 256 taken off, so the figures bound log P(image)).
     /// </summary>
@@ -24,13 +25,16 @@ public static class Evaluator
     {
         treatment ??= PixelTreatment.Resolve(model.Likelihood, data);
         using var noGrad = no_grad();
-        using var generator = new Generator((ulong)seed);
         model.eval();
         double jacobian = treatment.LogJacobianNats(data.Dimension);
         double sum = 0, sumSquares = 0, reconstruction = 0, kl = 0;
+        int batch = 0;
         foreach (var (start, end) in Batches(data, batchSize))
         {
             using var scope = NewDisposeScope();
+            // Each batch draws from a generator of its own, seeded as importance sampling seeds its batches: the same examples
+            // get the same binarisation and dequantisation draws in both.
+            using var generator = new Generator((ulong)BatchSeed(seed, batch++));
             Tensor x = treatment.Apply(data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device), generator);
             using ElboEstimate terms = Elbo.Estimate(model, x, generator, samples);
             using Tensor elbo = terms.ElboNats().to_type(ScalarType.Float64) - jacobian;
@@ -110,8 +114,8 @@ public static class Evaluator
 
     // The generator seed of batch b: the evaluation's seed for the first (one batch draws what LogWeights draws with that seed),
     // a SplitMix64 mix of (seed, b) for the others, so neighbouring seeds do not share streams between their batches.
-    static long BatchSeed(long seed, int batch) =>
-        batch == 0 ? seed : unchecked((long)VaeLab.Training.DataParallelStep.ShardSeed(seed, batch, -1));
+    internal static long BatchSeed(long seed, int batch) =>
+        batch == 0 ? seed : unchecked((long)Seeds.Mix(seed, batch, -1));
 
     // One batch of importance sampling with a generator of its own (so the result does not depend on how many threads share
     // the batches): log p̂(x) per example and the sum of their Monte Carlo variances.

@@ -20,5 +20,5 @@ public sealed record LogLikelihoodEstimate(int Examples, long Dimensions, int Sa
     public double[]? PerExampleNats { get; init; }
 
     /// <summary>−log p(x) in bits per dimension.</summary>
-    public double NegativeLogLikelihoodBitsPerDimension => -LogLikelihoodNats / (Dimensions * Math.Log(2));
+    public double NegativeLogLikelihoodBitsPerDimension => BitsPerDimension.FromLogLikelihoodNats(LogLikelihoodNats, Dimensions);
 }

@@ -58,5 +58,5 @@ public sealed record RunResult(
 
     /// <summary>−log₂ p(x) per dimension from the importance-sampled estimate (else from the ELBO): bits per dimension.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public double BitsPerDimension => -(double.IsFinite(LogLikelihoodNats) ? LogLikelihoodNats : TestElboNats) / (Config.Model.InputShape.Aggregate(1L, (a, b) => a * b) * Math.Log(2));
+    public double BitsPerDimension => VaeLab.Evaluation.BitsPerDimension.FromLogLikelihoodNats(double.IsFinite(LogLikelihoodNats) ? LogLikelihoodNats : TestElboNats, Config.Model.InputShape.Aggregate(1L, (a, b) => a * b));
 }

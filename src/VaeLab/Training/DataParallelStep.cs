@@ -111,13 +111,7 @@ internal sealed class DataParallelStep : IDisposable
     /// The seed of shard <paramref name="shard"/>'s generator at optimiser step <paramref name="step"/> of a run seeded
     /// <paramref name="runSeed"/> (SplitMix64 of the three, so neighbouring steps and shards get unrelated streams).
     /// </summary>
-    public static ulong ShardSeed(long runSeed, long step, int shard)
-    {
-        ulong x = unchecked((ulong)runSeed * 0x9E3779B97F4A7C15UL ^ (ulong)step * 0xC2B2AE3D27D4EB4FUL ^ (ulong)(shard + 1) * 0x165667B19E3779F9UL);
-        x = unchecked((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL);
-        x = unchecked((x ^ (x >> 27)) * 0x94D049BB133111EBUL);
-        return x ^ (x >> 31);
-    }
+    public static ulong ShardSeed(long runSeed, long step, int shard) => VaeLab.Runtime.Seeds.Mix(runSeed, step, shard);
 
     /// <summary>Rows [start, start + count) of a batch of <paramref name="examples"/> that shard <paramref name="shard"/> of <paramref name="shards"/> takes.</summary>
     public static (int Start, int Count) Rows(int examples, int shard, int shards)

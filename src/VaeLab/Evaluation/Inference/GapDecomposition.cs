@@ -81,6 +81,10 @@ public sealed record GapDecomposition(
 
     /// <summary>How the data was treated and what the figures mean; null when unknown.</summary>
     public VaeLab.Models.PixelTreatment? Treatment { get; init; }
+
+    /// <summary>Each example's figures (null in decompositions read back from a results store).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public GapPerExample? PerExample { get; init; }
 }
 
 /// <summary>Seconds spent on each part of a <see cref="GapDecomposition"/>.</summary>

@@ -77,6 +77,7 @@ public static class InferenceGap
             ElboEncoderMonteCarloStandardError = Math.Sqrt(encoderVariance) / n,
             ElboLocalMonteCarloStandardError = Math.Sqrt(localVariance) / n,
             Treatment = treatment,
+            PerExample = new GapPerExample(isValues, aisValues, best, encoderValues, localValues, approximation, amortisation, total),
         };
     }
 
