@@ -64,6 +64,38 @@ public class DerivationChecksTests
     }
 
     [Fact]
+    public void ADroppedConstantMovesEveryReportedFigureThatCheckEightComparesWithTheTruth()
+    {
+        var rows = ReportedFiguresCheck.Run(DroppedConstant);
+        foreach (string path in new[] { "raw data", "8-bit data, dequantised" })
+        {
+            Fails(rows, $"{path}: the evaluator's importance-sampled log p(x), each example and the mean");
+            Fails(rows, $"{path}: the test ELBO at q = p(z|x) = exact log p(x)");
+            Fails(rows, $"{path}: AIS over the data set");
+        }
+        foreach (string path in new[] { "binarised data, Bernoulli", "8-bit data, discretised Gaussian" })
+        {
+            Fails(rows, $"{path}: the test ELBO = Gauss–Hermite");
+            Fails(rows, $"{path}: the evaluator's importance-sampled log p(x) = log p(x) on a grid");
+            Fails(rows, $"{path}: AIS over the data set");
+        }
+        // Conversions and standard errors are arithmetic on the estimates: a likelihood's constant leaves them true.
+        Assert.Contains(rows, r => r.Pass && r.Step.StartsWith("raw data: −ELBO in bits per dimension", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Pass && r.Step.StartsWith("raw data: the importance-sampled estimate's Monte Carlo standard error is 0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ADroppedConstantFailsCheckNinesClosedFormsButNotItsArithmetic()
+    {
+        var rows = EstimatorInternalsCheck.Run(DroppedConstant);
+        Fails(rows, "AIS with one distribution: each example's estimate");
+        Fails(rows, "BidirectionalMonteCarlo.Run: forward AIS ≤ exact log p(x)");
+        Fails(rows, "8-bit data: L[q*] = exact log p(x̃)");
+        Assert.Contains(rows, r => r.Pass && r.Step.StartsWith("InferenceGap.Decompose: each of its 8 figures", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Pass && r.Step.StartsWith("LogMeanExp.Of", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void AnEncoderGivingLogSigmaForLogVarianceBreaksTheTightBound()
     {
         Fails(LinearGaussianCheck.Run(LogSigmaEncoder), "ELBO(q) = log p(x) when the encoder gives q = p(z|x)");
@@ -136,8 +168,8 @@ public class DerivationSuiteTests
         var names = new List<string>();
         DerivationReport report = DerivationSuite.Run(progress: new Collect(names));
         Assert.True(report.AllPass, string.Join("\n", report.Failures.Select(f => $"{f.Check}: {f.Step}: {f.Left} vs {f.Right}, |diff| {f.Difference} > {f.Tolerance}")));
-        Assert.Equal(7, report.Rows.Select(r => r.Check).Distinct().Count());
-        Assert.Equal(7, names.Count);
+        Assert.Equal(DerivationSuite.CheckCount, report.Rows.Select(r => r.Check).Distinct().Count());
+        Assert.Equal(9, names.Count);
     }
 
     [Fact]
@@ -147,7 +179,7 @@ public class DerivationSuiteTests
         Assert.Equal([ReparameterisationCheck.Name], report.Rows.Select(r => r.Check).Distinct());
         Assert.Null(report.Figures);
         Assert.True(report.AllPass);
-        Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [8]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [10]));
         Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [0]));
     }
 

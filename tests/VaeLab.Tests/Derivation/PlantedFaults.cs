@@ -13,6 +13,8 @@ internal static class PlantedFaults
     public sealed class DroppedHalfLog2Pi(Likelihood inner) : Likelihood("DroppedHalfLog2Pi")
     {
         public override int OutputsPerDimension => inner.OutputsPerDimension;
+        public override bool IsContinuousDensity => inner.IsContinuousDensity;
+        public override int? DiscreteLevels => inner.DiscreteLevels;
         public override string Description => inner.Description;
         public override string Signature => inner.Signature;
         public override Tensor LogProb(Tensor x, Tensor decoderOutput)
