@@ -1,3 +1,4 @@
+using VaeLab.Runtime;
 using System.Diagnostics;
 using System.Globalization;
 using VaeLab.Experiments;

@@ -25,7 +25,7 @@ internal static class CheckCommand
         command.SetAction(parse =>
         {
             TorchRuntime.Initialize(seed: 0, threads: parse.GetValue(threads));
-            DerivationReport report = DerivationSuite.Run(progress: new Reporter<string>(name => Console.Error.WriteLine($"checking {name} …")), only: parse.GetValue(only));
+            DerivationReport report = DerivationSuite.Run(progress: new SynchronousProgress<string>(name => Console.Error.WriteLine($"checking {name} …")), only: parse.GetValue(only));
             var table = Tables.Create("check", "step", "left", "right", "|difference|", "tolerance", "pass");
             foreach (DerivationRow r in report.Rows)
                 table.AddRow(Markup.Escape(r.Check), Markup.Escape(r.Step), DerivationReport.Number(r.Left), DerivationReport.Number(r.Right),

@@ -73,36 +73,29 @@ internal static class GapCommand
         if (storeFolder is not null || runId is not null)
         {
             if (storeFolder is null || runId is null) throw new ArgumentException("Give both --store and --run (the run's id from results.csv).");
-            var store = new ResultStore(storeFolder);
-            RunResult result = store.Load().FirstOrDefault(r => r.RunId == runId)
-                ?? throw new ArgumentException($"No finished run '{runId}' in '{storeFolder}'.");
-            VariationalAutoencoder model = store.LoadModel(result) ?? throw new ArgumentException($"Run '{runId}' in '{storeFolder}' kept no model file ({store.ModelPath(runId)}).");
-            var c = result.Config;
+            TrainedModel stored = TrainedModel.Load(storeFolder, runId);
+            var c = stored.Run!.Config;
             using DataChoice choice = SweepRunner.LoadData(new SweepSpec([c.LatentDimensions], [c.Beta], [c.Seed], Data: c.Data, TrainExamples: c.TrainExamples, TestExamples: c.TestExamples, DataDirectory: c.DataDirectory));
             Dataset test = choice.Test.Subset(arange(choice.Test.Count));
-            return (model, test, PixelTreatment.Resolve(model.Likelihood, test), $"run {runId} ({model.Signature})");
+            return (stored.Model, test, stored.TreatmentOf(test), $"{stored.Source} ({stored.Model.Signature})");
         }
         using DataChoice data = FashionMnist.Load(dataFolder);
         Dataset held = data.Test.Subset(arange(data.Test.Count));
         if (checkpointPath is not null)
         {
-            CheckpointHeader header = Checkpoint.ReadHeader(checkpointPath);
-            VaeConfig config = header.Config ?? throw new ArgumentException($"Checkpoint '{checkpointPath}' holds no model configuration to rebuild the model from.");
-            VariationalAutoencoder model = config.Build();
-            using var adam = new FlatAdam(model.parameters(), header.Options.LearningRate);
-            using var generator = new Generator(0);
-            Checkpoint.Load(checkpointPath, model, adam, generator);
-            model.eval();
-            return (model, held, PixelTreatment.Resolve(model.Likelihood, held, header.Options.Binarization, header.Options.Dequantization),
-                $"checkpoint {checkpointPath}, epoch {header.Epoch} ({model.Signature})");
+            TrainedModel loaded = TrainedModel.Load(checkpointPath);
+            return (loaded.Model, held, loaded.TreatmentOf(held), $"{loaded.Source} ({loaded.Model.Signature})");
         }
         // The reference recipe: 784-400-20 Bernoulli, 10 epochs, batch 128, Adam 1e-3.
         Console.WriteLine($"no --store/--run or --checkpoint: training the reference model (784-400-20, 10 epochs, seed {seed}) on {data.Description}");
         var reference = new VaeConfig([1, 28, 28], 20, [400]);
         manual_seed(seed);
         VariationalAutoencoder trained = reference.Build();
-        using (var trainer = new Trainer(trained, new TrainingOptions(10, 128, 1e-3, Seed: seed), reference))
+        using (var trainer = new Trainer(trained, new TrainingOptions(10, 128, 1e-3, Seed: seed)))
+        {
+            Console.WriteLine($"training step: {trainer.Strategy}");
             trainer.Fit(data.Train);
+        }
         return (trained, held, PixelTreatment.Resolve(trained.Likelihood, held), $"reference recipe, seed {seed} ({trained.Signature})");
     }
 
@@ -111,7 +104,7 @@ internal static class GapCommand
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
             string last = "";
-            return InferenceGap.Decompose(model, data, options, seed, treatment, new Reporter<InferenceProgress>(p =>
+            return InferenceGap.Decompose(model, data, options, seed, treatment, new SynchronousProgress<InferenceProgress>(p =>
             {
                 if (p.Stage != last) { last = p.Stage; Console.WriteLine($"{p.Stage} …"); }
             }));
@@ -122,7 +115,7 @@ internal static class GapCommand
             .Start(context =>
             {
                 var tasks = new Dictionary<string, ProgressTask>();
-                result = InferenceGap.Decompose(model, data, options, seed, treatment, new Reporter<InferenceProgress>(p =>
+                result = InferenceGap.Decompose(model, data, options, seed, treatment, new SynchronousProgress<InferenceProgress>(p =>
                 {
                     if (!tasks.TryGetValue(p.Stage, out ProgressTask? task))
                     {

@@ -37,11 +37,12 @@ internal static class TrainCommand
         var clip = new Option<double?>("--clip") { Description = "Clip the gradient norm to this value." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file written after every epoch." };
         var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists." };
+        var parallelism = new Option<TrainingParallelism>("--parallelism") { Description = "How a step uses the cores: Auto (the fastest that applies), OneModel (autograd, the reference), SplitExamples or SplitLayers. Asking for one that cannot apply fails, saying why.", DefaultValueFactory = _ => TrainingParallelism.Auto };
         var importance = new Option<int>("--importance-samples") { Description = "k for the final importance-sampled log p(x) (0 = skip).", DefaultValueFactory = _ => 1000 };
         var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
         {
             threads, seed, device, data, latent, hidden, architecture, likelihood, sigma, epochs, batchSize, learningRate,
-            beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, importance,
+            beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, parallelism, importance,
         };
         command.SetAction(parse =>
         {
@@ -54,21 +55,23 @@ internal static class TrainCommand
             var options = new TrainingOptions(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
                 GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
                 Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK)),
-                CheckpointPath: parse.GetValue(checkpoint), Dequantization: parse.GetValue(dequantize));
+                Dequantization: parse.GetValue(dequantize), Parallelism: parse.GetValue(parallelism));
+            string? checkpointPath = parse.GetValue(checkpoint);
             manual_seed(parse.GetValue(seed));
             VariationalAutoencoder model = config.Build();
             Console.WriteLine($"model: {model.Signature}; {model.Likelihood.Description}");
             // Decide (or refuse) the data treatment before any training: a density on raw 8-bit pixels is refused here.
             PixelTreatment treatment = PixelTreatment.Resolve(model.Likelihood, choice.Train, options.Binarization, options.Dequantization);
             Console.WriteLine($"figures: {treatment.Meaning}");
-            using var trainer = new Trainer(model, options, config);
-            if (parse.GetValue(resume) && options.CheckpointPath is string path && File.Exists(path))
+            using var trainer = new Trainer(model, options);
+            Console.WriteLine($"training step: {trainer.Strategy}");
+            if (parse.GetValue(resume) && checkpointPath is not null && File.Exists(checkpointPath))
             {
-                trainer.Resume(path);
-                Console.WriteLine($"resumed from {path} after epoch {trainer.EpochsDone}");
+                trainer.Resume(checkpointPath);
+                Console.WriteLine($"resumed from {checkpointPath} after epoch {trainer.EpochsDone}");
             }
             Dataset? validation = choice.Test;
-            Fit(trainer, choice.Train, validation);
+            Fit(trainer, choice.Train, validation, checkpointPath);
             PrintHistory(trainer.History);
             PrintEvaluation(model, choice.Test, parse.GetValue(importance), parse.GetValue(seed),
                 PixelTreatment.Resolve(model.Likelihood, choice.Test, options.Binarization, options.Dequantization));
@@ -77,13 +80,13 @@ internal static class TrainCommand
         return command;
     }
 
-    static void Fit(Trainer trainer, Dataset train, Dataset validation)
+    static void Fit(Trainer trainer, Dataset train, Dataset validation, string? checkpointPath)
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
         {
             // Plain lines when the output is a file or a pipe: one per epoch.
             int lastEpoch = 0;
-            trainer.Fit(train, validation, new Reporter<TrainingProgress>(p =>
+            trainer.Fit(train, validation, new SynchronousProgress<TrainingProgress>(p =>
             {
                 if (p.Batch == p.Batches && p.Epoch != lastEpoch)
                 {
@@ -91,7 +94,7 @@ internal static class TrainCommand
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"epoch {p.Epoch}/{p.Epochs}: train loss {p.RunningLossNats:F2} nats, {p.ExamplesPerSecond:F0} examples/s, ETA {p.Eta:hh\\:mm\\:ss}"));
                 }
-            }));
+            }), checkpointPath: checkpointPath);
             return;
         }
         AnsiConsole.Progress()
@@ -99,12 +102,12 @@ internal static class TrainCommand
             .Start(context =>
             {
                 ProgressTask task = context.AddTask("training", maxValue: 1);
-                trainer.Fit(train, validation, new Reporter<TrainingProgress>(p =>
+                trainer.Fit(train, validation, new SynchronousProgress<TrainingProgress>(p =>
                 {
                     task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs}, loss {p.RunningLossNats:F1} nats, {p.ExamplesPerSecond:F0}/s");
                     double done = (p.Epoch - 1 + p.Batch / (double)p.Batches) / p.Epochs;
                     task.Value = Math.Min(done, 1);
-                }));
+                }), checkpointPath: checkpointPath);
                 task.Value = 1;
             });
     }

@@ -16,7 +16,7 @@ namespace VaeLab.Benchmarks;
 /// <param name="ResidentBytes">This process's resident memory after the epoch.</param>
 /// <param name="BandwidthGBs">Copy bandwidth (<see cref="MemoryBandwidth"/>) measured between the peak and the epoch, GB/s.</param>
 /// <param name="CoreToCoreNanoseconds">Cache-line round trip between two threads (<see cref="CoreToCoreLatency"/>) right before the epoch, ns.</param>
-/// <param name="Shards">Threads of the timed epoch (<see cref="Trainer.Shards"/>; 1: one model on libtorch's threads).</param>
+/// <param name="Shards">Threads of the timed epoch (<see cref="Trainer.Strategy"/>).</param>
 /// <param name="SingleModelSecondsPerEpoch">The same epoch right after, trained as one model on libtorch's threads (NaN where not measured, or where the timed epoch was that already).</param>
 /// <param name="Parallelism">How the timed epoch used the cores (<see cref="Trainer.Parallelism"/>).</param>
 /// <param name="SplitExamplesSecondsPerEpoch">The same epoch right after with the batch split by examples instead of the layers (NaN where not measured).</param>
@@ -116,10 +116,9 @@ public static class TrainingBenchmark
             var (seconds, shards, parallelism) = Train(model, data.Train, seed: i + 1);
             using var self = Process.GetCurrentProcess();
             long resident = self.WorkingSet64;
-            // Side by side: the same epoch with the batch split by examples (issue 14's first step), and as one model on
-            // libtorch's threads (what training did before either).
-            double examples = parallelism == TrainingParallelism.SplitLayers ? Train(model, data.Train, seed: i + 1, splitLayers: false).Seconds : double.NaN;
-            double single = shards > 1 ? Train(model, data.Train, seed: i + 1, shards: 1).Seconds : double.NaN;
+            // Side by side: the same epoch with the batch split by examples, and as one model on libtorch's threads.
+            double examples = parallelism == TrainingParallelism.SplitLayers ? Train(model, data.Train, seed: i + 1, TrainingParallelism.SplitExamples).Seconds : double.NaN;
+            double single = shards > 1 ? Train(model, data.Train, seed: i + 1, TrainingParallelism.OneModel).Seconds : double.NaN;
             CpuShare after = CpuShare.Read();
             reps.Add(new BenchRepetition(peak, seconds, gflop / seconds, after.OthersSince(before), after.StealSince(before), resident, bandwidth, coreToCore, shards, single, parallelism, examples));
         }
@@ -137,9 +136,9 @@ public static class TrainingBenchmark
 
     // One epoch of the reference recipe continuing from the model's current parameters (a fresh Adam each time: the
     // benchmark times the work, not the optimisation). Returns the epoch's training seconds and how it used the cores.
-    static (double Seconds, int Shards, TrainingParallelism Parallelism) Train(VariationalAutoencoder model, Dataset train, long seed, int? shards = null, bool splitLayers = true)
+    static (double Seconds, int Shards, TrainingParallelism Parallelism) Train(VariationalAutoencoder model, Dataset train, long seed, TrainingParallelism parallelism = TrainingParallelism.Auto)
     {
-        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, Seed: seed), VaeConfig.Reference, shards, splitLayers);
-        return (trainer.Fit(train)[^1].Seconds, trainer.Shards, trainer.Parallelism);
+        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, Seed: seed, Parallelism: parallelism));
+        return (trainer.Fit(train)[^1].Seconds, trainer.Strategy.Threads, trainer.Parallelism);
     }
 }

@@ -1,5 +1,6 @@
 using VaeLab.Data;
 using VaeLab.Models;
+using VaeLab.Runtime;
 using VaeLab.Training;
 using static TorchSharp.torch;
 
@@ -42,23 +43,15 @@ public static class TrainingScaling
         using var indices = arange(Math.Min(examples, train.Count));
         using Dataset slice = train.Subset(indices);
         var points = new List<ScalingPoint>();
-        try
+        foreach (int batch in BatchSizes)
         {
-            foreach (int batch in BatchSizes)
-            {
-                progress?.Report($"scaling: batch {batch}, {original} thread(s)");
-                points.Add(Measure(slice, batch, original));
-            }
-            foreach (int threads in threadCounts)
-            {
-                progress?.Report($"scaling: batch 128, {threads} thread(s)");
-                set_num_threads(threads);
-                points.Add(Measure(slice, 128, threads));
-            }
+            progress?.Report($"scaling: batch {batch}, {original} thread(s)");
+            points.Add(Measure(slice, batch, original));
         }
-        finally
+        foreach (int threads in threadCounts)
         {
-            set_num_threads(original);
+            progress?.Report($"scaling: batch 128, {threads} thread(s)");
+            using (TorchThreads.Use(threads)) points.Add(Measure(slice, 128, threads));
         }
         return points;
     }
@@ -69,7 +62,7 @@ public static class TrainingScaling
         manual_seed(0);
         using VariationalAutoencoder model = VaeConfig.Reference.Build();
         double perExample = GemmFlops.TrainingPerExample(model);
-        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 3, BatchSize: batch, Seed: 0), VaeConfig.Reference);
+        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 3, BatchSize: batch, Seed: 0));
         var history = trainer.Fit(slice);
         // The first pass warms up (threads, caches, the allocator); the mean of the other two is reported.
         double rate = history.Skip(1).Select(m => m.ExamplesPerSecond).Average();

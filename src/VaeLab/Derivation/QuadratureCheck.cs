@@ -32,7 +32,7 @@ public static class QuadratureCheck
         var config = new VaeConfig([2], LatentDimensions: 2, HiddenSizes: [64], Likelihood: LikelihoodKind.GaussianShared, Sigma: 0.3);
         manual_seed(seed);
         VariationalAutoencoder model = config.Build();
-        using var trainer = new Trainer(model, new TrainingOptions(Epochs: epochs, BatchSize: 100, LearningRate: 3e-3, Seed: seed), config, shards: 1);
+        using var trainer = new Trainer(model, new TrainingOptions(Epochs: epochs, BatchSize: 100, LearningRate: 3e-3, Seed: seed, Parallelism: TrainingParallelism.OneModel));
         trainer.Fit(data);
         return model;
     }

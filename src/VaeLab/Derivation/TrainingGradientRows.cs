@@ -2,7 +2,9 @@ using VaeLab.Data;
 using VaeLab.Data.Synthetic;
 using VaeLab.Models;
 using VaeLab.Objectives;
+using VaeLab.Optimization;
 using VaeLab.Training;
+using VaeLab.Training.Steps;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,8 +36,10 @@ public static class TrainingGradientRows
 
         // The training path: two shards, hand-derived on each, gradients added into the optimiser's buffer.
         using var optimizer = new FlatAdam(model.parameters());
+        using var unused = new Generator(0);   // the autograd route's generator; the shards seed their own
         double[] shardLosses, actual;
-        using (var sharded = new DataParallelStep(model, config, optimizer, shards: 2, threadsPerShard: 1, CPU))
+        var setup = new StepSetup(model, optimizer, objective, new TrainingOptions(Seed: seed), unused);
+        using (var sharded = new SplitExamplesStep(setup, new TrainingStrategy(TrainingParallelism.SplitExamples, 2, "check 5"), threadsPerShard: 1))
         {
             var outcomes = sharded.ForwardBackward(objective, data.Examples, step: 3, runSeed: seed);
             shardLosses = outcomes.Select(o => o.Loss * o.Examples / rows).ToArray();
@@ -48,8 +52,8 @@ public static class TrainingGradientRows
         Tensor loss = zeros(1, ScalarType.Float64);
         for (int s = 0; s < 2; s++)
         {
-            var (start, count) = DataParallelStep.Rows(rows, s, 2);
-            Tensor shardLoss = Float64MeanLoss(copy, data.Examples.narrow(0, start, count), unchecked((long)DataParallelStep.ShardSeed(seed, 3, s)), beta);
+            var (start, count) = SplitExamplesStep.Rows(rows, s, 2);
+            Tensor shardLoss = Float64MeanLoss(copy, data.Examples.narrow(0, start, count), unchecked((long)SplitExamplesStep.ShardSeed(seed, 3, s)), beta);
             loss = loss + shardLoss.mul((double)count / rows);
         }
         loss.backward();
@@ -61,7 +65,7 @@ public static class TrainingGradientRows
         result.Add(new DerivationRow(ReparameterisationCheck.Name,
             "training's β-ELBO gradient (two shards, hand-derived MLP–Bernoulli pass, weighted sum) = autograd in float64 (worst element)",
             actual[Array.IndexOf(expected, expected.MaxBy(Math.Abs))], expected.MaxBy(Math.Abs), worst, 1e-5 * scale,
-            $"DataParallelStep + MlpBernoulliStep (float32) against autograd through Encode, DiagonalGaussian.Sample, LogProb, GaussianKl (float64), " +
+            $"SplitExamplesStep + MlpBernoulliStep (float32) against autograd through Encode, DiagonalGaussian.Sample, LogProb, GaussianKl (float64), " +
             $"same ε, {rows} examples, β = {beta}; tolerance 1e-5 of the largest gradient ({scale:G3})", worst <= 1e-5 * scale));
         double lossTolerance = 1e-6 * Math.Abs(expectedLoss);
         result.Add(new DerivationRow(ReparameterisationCheck.Name,
@@ -81,12 +85,13 @@ public static class TrainingGradientRows
         manual_seed(seed + 1);
         using VariationalAutoencoder model = config.Build();
         using VariationalAutoencoder copy = Float64Copy(config, model);   // before the update
-        long stepSeed = unchecked((long)DataParallelStep.ShardSeed(seed, 3, 0));
+        long stepSeed = unchecked((long)SplitExamplesStep.ShardSeed(seed, 3, 0));
         using var optimizer = new FlatAdam(model.parameters());
-        TensorParallelOutcome outcome;
-        using (var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(Beta: beta), optimizer, threads: 2, threadsPerThread: 1)
-                           ?? throw new InvalidOperationException("The tensor-parallel step does not apply to the check's model."))
-            outcome = split.Run(data.Examples, beta, stepSeed);
+        using var unused = new Generator(0);   // the autograd route's generator; the threads seed their own
+        SplitLayersOutcome outcome;
+        var setup = new StepSetup(model, optimizer, new ObjectiveOptions(Beta: beta), new TrainingOptions(Seed: seed), unused);
+        using (var split = new SplitLayersStep(setup, new TrainingStrategy(TrainingParallelism.SplitLayers, 2, "check 5"), threadsPerThread: 1))
+            outcome = split.Pass(data.Examples, beta, stepSeed);
         double[] actual = Flatten(model.parameters().Select(p => p.grad!));
 
         Tensor loss = Float64MeanLoss(copy, data.Examples, stepSeed, beta);   // the ε every thread drew
@@ -102,7 +107,7 @@ public static class TrainingGradientRows
             new DerivationRow(ReparameterisationCheck.Name,
                 "training's β-ELBO gradient (layers split between two threads, partial sums exchanged) = autograd in float64 (worst element)",
                 actual[Array.IndexOf(expected, expected.MaxBy(Math.Abs))], expected.MaxBy(Math.Abs), worst, 1e-5 * scale,
-                $"TensorParallelStep (float32; hidden units and pixels in blocks per thread) against autograd through Encode, DiagonalGaussian.Sample, " +
+                $"SplitLayersStep (float32; hidden units and pixels in blocks per thread) against autograd through Encode, DiagonalGaussian.Sample, " +
                 $"LogProb, GaussianKl (float64), same ε, {rows} examples, β = {beta}; tolerance 1e-5 of the largest gradient ({scale:G3})",
                 outcome.Updated && worst <= 1e-5 * scale),
             new DerivationRow(ReparameterisationCheck.Name,

@@ -93,11 +93,12 @@ public static class Evaluator
     static void OnEvaluationThreads(int count, Action<int> evaluate)
     {
         int threads = get_num_threads(), workers = Math.Max(1, Math.Min(threads, count)), next = -1;
+        using var restore = TorchThreads.Keep();   // the workers' counts become libtorch's process-wide value: the caller's again after
         long lastTrim = System.Diagnostics.Stopwatch.GetTimestamp(), trimEvery = System.Diagnostics.Stopwatch.Frequency;
         var failures = new System.Collections.Concurrent.ConcurrentQueue<ExceptionDispatchInfo>();
         var pool = Enumerable.Range(0, workers).Select(w => new Thread(() =>
         {
-            set_num_threads(Math.Max(1, threads / workers));
+            using var share = TorchThreads.Use(Math.Max(1, threads / workers));
             for (int b = Interlocked.Increment(ref next); b < count && failures.IsEmpty; b = Interlocked.Increment(ref next))
             {
                 try { evaluate(b); }
@@ -108,7 +109,6 @@ public static class Evaluator
         }) { Name = $"VaeLab evaluation {w}", IsBackground = true }).ToArray();
         foreach (Thread thread in pool) thread.Start();
         foreach (Thread thread in pool) thread.Join();
-        set_num_threads(threads);   // libtorch's process-wide value, which threads new to it start from: the caller's again
         if (failures.TryDequeue(out var failure)) failure.Throw();
     }
 

@@ -15,6 +15,7 @@ public sealed class ResultStore
     {
         WriteIndented = true,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter<VaeLab.Training.TrainingParallelism>() },
     };
 
     /// <summary>Opens (and creates if needed) the store in <paramref name="folder"/>.</summary>

@@ -22,7 +22,8 @@ public static class ResultsTable
         "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture",
         "test_elbo_nats", "test_elbo_se", "reconstruction_loglik_nats", "kl_nats", "distortion_nats",
         "log_px_nats", "log_px_se", "bits_per_dim", "figures_are", "active_units", "mig", "factorvae_score", "betavae_score",
-        "log_px_ais_nats", "log_px_ais_se", "elbo_local_nats", "approximation_gap_nats", "amortisation_gap_nats", "wall_seconds",
+        "log_px_ais_nats", "log_px_ais_se", "elbo_local_nats", "approximation_gap_nats", "amortisation_gap_nats",
+        "parallelism", "threads", "wall_seconds",
     ];
 
     /// <summary>The runs as a DataFrame, ordered by latent size, β and seed.</summary>
@@ -56,6 +57,8 @@ public static class ResultsTable
             Double("elbo_local_nats", r => r.Gap?.ElboLocal.Nats ?? double.NaN),
             Double("approximation_gap_nats", r => r.Gap?.ApproximationGap.Nats ?? double.NaN),
             Double("amortisation_gap_nats", r => r.Gap?.AmortisationGap.Nats ?? double.NaN),
+            new StringDataFrameColumn("parallelism", rows.Select(r => r.Strategy?.Parallelism.ToString() ?? "")),
+            new Int32DataFrameColumn("threads", rows.Select(r => r.Strategy?.Threads ?? 0)),
             Double("wall_seconds", r => r.WallSeconds));
     }
 
@@ -64,7 +67,8 @@ public static class ResultsTable
         [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string),
          typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double),
          typeof(double), typeof(string), typeof(int), typeof(double), typeof(double), typeof(double),
-         typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double)];
+         typeof(double), typeof(double), typeof(double), typeof(double), typeof(double),
+         typeof(string), typeof(int), typeof(double)];
 
     /// <summary>Writes the frame as CSV (invariant culture, UTF-8, header line) atomically.</summary>
     public static void WriteCsv(DataFrame frame, string path) =>

@@ -41,9 +41,9 @@ public sealed record RunConfig(
     [System.Text.Json.Serialization.JsonIgnore]
     public VaeConfig Model => new([1, 28, 28], LatentDimensions, HiddenSizes, Architecture, Likelihood);
 
-    /// <summary>The training options (checkpoint path set by the runner).</summary>
-    public TrainingOptions Training(string? checkpointPath) =>
-        new(Epochs, BatchSize, LearningRate, Seed: Seed, Objective: new ObjectiveOptions(Beta: Beta), CheckpointPath: checkpointPath);
+    /// <summary>The training options of the run.</summary>
+    public TrainingOptions Training() =>
+        new(Epochs, BatchSize, LearningRate, Seed: Seed, Objective: new ObjectiveOptions(Beta: Beta));
 
     /// <inheritdoc />
     public bool Equals(RunConfig? other) => other is not null && Id == other.Id;

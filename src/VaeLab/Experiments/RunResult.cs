@@ -53,6 +53,9 @@ public sealed record RunResult(
     /// </summary>
     public VaeLab.Models.PixelTreatment? Treatment { get; init; }
 
+    /// <summary>How the run's training steps ran (strategy, threads, why); null in rows written before this was recorded.</summary>
+    public VaeLab.Training.TrainingStrategy? Strategy { get; init; }
+
     /// <summary>The inference gap decomposed (AIS, L[q*], approximation and amortisation gaps) when the sweep ran with a gap; null otherwise.</summary>
     public VaeLab.Evaluation.Inference.GapDecomposition? Gap { get; init; }
 

@@ -56,7 +56,7 @@ public static class SweepRunner
             }
             progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
             int number = i + 1;
-            var training = detail is null ? null : new Forward<TrainingProgress>(p => detail.Report(new SweepProgress(number, runs.Count, id, p)));
+            var training = detail is null ? null : new SynchronousProgress<TrainingProgress>(p => detail.Report(new SweepProgress(number, runs.Count, id, p)));
             store.Add(RunOne(config, data, store, progress, training, cancellation, spec)); // the row is the commit point: written last
             detail?.Report(new SweepProgress(number, runs.Count, id, null));
             File.Delete(store.CheckpointPath(id));
@@ -73,7 +73,7 @@ public static class SweepRunner
         string checkpoint = store.CheckpointPath(config.Id);
         manual_seed(config.Seed);
         VariationalAutoencoder model = config.Model.Build();
-        using var trainer = new Trainer(model, config.Training(checkpoint), config.Model);
+        using var trainer = new Trainer(model, config.Training());
         if (File.Exists(checkpoint))
         {
             try
@@ -89,7 +89,7 @@ public static class SweepRunner
             }
         }
         double earlierSeconds = trainer.History.Sum(h => h.Seconds);
-        var history = trainer.Fit(data.Train, data.Test, training, cancellation);
+        var history = trainer.Fit(data.Train, data.Test, training, cancellation, checkpoint);
 
         // Evaluation steps are not interruptible inside; a stop between them ends the run (its checkpoint stays, so a rerun
         // evaluates again without training).
@@ -131,6 +131,7 @@ public static class SweepRunner
             Disentanglement = disentanglement,
             Treatment = elbo.Treatment,
             Gap = gap,
+            Strategy = trainer.Strategy,
         };
     }
 
@@ -147,11 +148,6 @@ public static class SweepRunner
             Dataset train = Take(full.Train, spec.TrainExamples), test = Take(full.Test, spec.TestExamples);
             return new DataChoice(train, test, $"{full.Description}; first {train.Count:N0} training and {test.Count:N0} test examples");
         }
-    }
-
-    sealed class Forward<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 
     static Dataset Take(Dataset data, int? count)

@@ -1,3 +1,4 @@
+using VaeLab.Kernels;
 using static TorchSharp.torch;
 
 namespace VaeLab.Models;

@@ -63,7 +63,11 @@ public sealed record VaeConfig(
     /// <summary>Hidden widths in use (400 when none were given).</summary>
     public IReadOnlyList<int> Hidden => HiddenSizes ?? [400];
 
-    /// <summary>Builds the model on the CPU with freshly initialised parameters (torch's global generator draws them; seed it first).</summary>
+    /// <summary>
+    /// Builds the model on the CPU with freshly initialised parameters (torch's global generator draws them; seed it first).
+    /// The model remembers this configuration (<see cref="VariationalAutoencoder.Config"/>): checkpoints store it and training
+    /// builds replicas from it.
+    /// </summary>
     /// <exception cref="ArgumentException">A convolutional model for inputs that are not 1×28×28, or invalid sizes.</exception>
     public VariationalAutoencoder Build()
     {
@@ -85,12 +89,12 @@ public sealed record VaeConfig(
         {
             if (!InputShape.SequenceEqual(new long[] { 1, 28, 28 }))
                 throw new ArgumentException($"The convolutional architecture takes 1×28×28 images, not {string.Join("×", InputShape)}.", nameof(InputShape));
-            return new VariationalAutoencoder(new ConvEncoder(LatentDimensions), new ConvDecoder(LatentDimensions, k), likelihood, InputShape);
+            return new VariationalAutoencoder(new ConvEncoder(LatentDimensions), new ConvDecoder(LatentDimensions, k), likelihood, InputShape) { Config = this };
         }
         return new VariationalAutoencoder(
             new MlpEncoder(inputDimensions, Hidden, LatentDimensions),
             new MlpDecoder(LatentDimensions, Hidden.Reverse().ToArray(), inputDimensions * k),
-            likelihood, InputShape);
+            likelihood, InputShape) { Config = this };
     }
 
     /// <inheritdoc />

@@ -44,6 +44,9 @@ public sealed class VariationalAutoencoder : nn.Module
     /// <summary>Scalar values per example, D.</summary>
     public long InputDimensions { get; }
 
+    /// <summary>The configuration the model was built from (<see cref="VaeConfig.Build"/>); null for a model assembled from parts.</summary>
+    public VaeConfig? Config { get; internal init; }
+
     /// <summary>Latent size d.</summary>
     public long LatentDimensions => Encoder.LatentDimensions;
 

@@ -21,7 +21,7 @@ public sealed record ElboEstimate(Tensor ReconstructionLogLikelihoodNats, Tensor
     public Tensor ElboNats() => ReconstructionLogLikelihoodNats - KlNats;
 
     /// <summary>The β-weighted loss averaged over the batch: mean(−E_q[log p(x|z)] + β·KL), a scalar; β = 1 gives −ELBO.</summary>
-    public Tensor BetaLoss(double beta) => KlNats.mul(beta).sub(ReconstructionLogLikelihoodNats).mean();
+    public Tensor BetaLoss(double beta) => BetaElboLoss.Mean(ReconstructionLogLikelihoodNats, KlNats, beta);
 
     /// <summary>Frees the tensors.</summary>
     public void Dispose()

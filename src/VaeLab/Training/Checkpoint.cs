@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using VaeLab.IO;
 using VaeLab.Models;
+using VaeLab.Optimization;
 using static TorchSharp.torch;
 
 namespace VaeLab.Training;
@@ -16,8 +17,9 @@ namespace VaeLab.Training;
 /// <param name="History">Metrics of every completed epoch.</param>
 /// <param name="Config">The model configuration, when the model was built from one.</param>
 /// <param name="VaeLabVersion">Version of the VaeLab library that wrote it.</param>
+/// <param name="Strategy">How the run's steps ran when it was written (null in checkpoints that predate the record).</param>
 public sealed record CheckpointHeader(int FormatVersion, string Signature, int Epoch, long Step, TrainingOptions Options,
-    IReadOnlyList<EpochMetrics> History, VaeConfig? Config, string VaeLabVersion);
+    IReadOnlyList<EpochMetrics> History, VaeConfig? Config, string VaeLabVersion, TrainingStrategy? Strategy = null);
 
 /// <summary>
 /// A training checkpoint in one file: the model's parameters, Adam's state, the epoch and step (so the KL
@@ -31,7 +33,7 @@ public static class Checkpoint
     public const int FormatVersion = 1;
 
     static readonly byte[] Magic = "VAELAB-CHECKPOINT\n"u8.ToArray();
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter<TrainingParallelism>() } };
 
     /// <summary>Writes a checkpoint atomically to <paramref name="path"/>.</summary>
     public static void Save(string path, CheckpointHeader header, VariationalAutoencoder model, FlatAdam optimizer, Generator generator)
@@ -87,6 +89,32 @@ public static class Checkpoint
             throw new CheckpointException(path, $"its tensors do not load into this model ({e.Message}).", e);
         }
         return header;
+    }
+
+    /// <summary>
+    /// The trained model of a checkpoint, for evaluation: rebuilt from the configuration the checkpoint stores, its parameters
+    /// loaded, in evaluation mode. No optimiser or generator is needed (their state stays in the file).
+    /// </summary>
+    /// <exception cref="CheckpointException">Corrupt, of another format, without a configuration, or whose tensors do not load.</exception>
+    public static (VariationalAutoencoder Model, CheckpointHeader Header) LoadModel(string path)
+    {
+        var (header, _, modelBytes, _) = Open(path);
+        VaeConfig config = header.Config ?? throw new CheckpointException(path, "it holds no model configuration to rebuild the model from (the model was not built from a VaeConfig).");
+        VariationalAutoencoder model = config.Build();
+        try
+        {
+            if (model.Signature != header.Signature)
+                throw new CheckpointException(path, $"its configuration builds another architecture.\n  checkpoint: {header.Signature}\n  built:      {model.Signature}");
+            using (var reader = new BinaryReader(new MemoryStream(modelBytes))) model.load(reader);
+        }
+        catch (Exception e)
+        {
+            model.Dispose();
+            if (e is CheckpointException) throw;
+            throw new CheckpointException(path, $"its tensors do not load into the model it describes ({e.Message}).", e);
+        }
+        model.eval();
+        return (model, header);
     }
 
     static (CheckpointHeader Header, byte[] Generator, byte[] Model, byte[] Optimizer) Open(string path)

@@ -17,6 +17,8 @@ namespace VaeLab.Training;
 /// <param name="Beta">β in force at the end of the epoch (the warm-up's value).</param>
 /// <param name="Seconds">Wall time of the epoch's training part, seconds.</param>
 /// <param name="ExamplesPerSecond">Training examples per second.</param>
+/// <param name="Parallelism">The strategy the epoch's steps ran with (<see cref="Trainer.Strategy"/>; Auto in checkpoints that predate the record).</param>
+/// <param name="Threads">Threads the steps ran on (0 where not recorded).</param>
 public sealed record EpochMetrics(
     int Epoch,
     long Steps,
@@ -29,7 +31,9 @@ public sealed record EpochMetrics(
     double ValidationKlNats,
     double Beta,
     double Seconds,
-    double ExamplesPerSecond)
+    double ExamplesPerSecond,
+    TrainingParallelism Parallelism = TrainingParallelism.Auto,
+    int Threads = 0)
 {
     /// <summary>The same metrics without the timings: what must repeat exactly for the same seed.</summary>
     public EpochMetrics WithoutTimings() => this with { Seconds = 0, ExamplesPerSecond = 0 };

@@ -6,7 +6,9 @@ using VaeLab.Data;
 using VaeLab.Evaluation;
 using VaeLab.Models;
 using VaeLab.Objectives;
+using VaeLab.Optimization;
 using VaeLab.Runtime;
+using VaeLab.Training.Steps;
 using static TorchSharp.torch;
 
 namespace VaeLab.Training;
@@ -21,86 +23,54 @@ public sealed class Trainer : IDisposable
     readonly FlatAdam optimizer;
     readonly Generator generator;
     readonly List<EpochMetrics> history = new();
-    readonly Parameter[] parameters;
-    readonly string[] parameterNames;
-    readonly DataParallelStep? dataParallel;
-    readonly TensorParallelStep? tensorParallel;
+    readonly ITrainingStep step;
 
-    /// <summary>Prepares training of <paramref name="model"/> (moved to <see cref="TorchRuntime.Device"/>).</summary>
-    /// <param name="model">The model; its parameters are trained in place.</param>
+    /// <summary>
+    /// Prepares training of <paramref name="model"/> (moved to <see cref="TorchRuntime.Device"/>) and chooses how its steps run
+    /// (<see cref="TrainingOptions.Parallelism"/>; <see cref="Strategy"/> says which and why).
+    /// </summary>
+    /// <param name="model">The model; its parameters are trained in place. A model built by <see cref="VaeConfig.Build"/> carries
+    /// its configuration, which checkpoints store and the examples' split builds replicas from.</param>
     /// <param name="options">The settings (validated here).</param>
-    /// <param name="config">The configuration the model was built from, stored in checkpoints (optional; data-parallel
-    /// training builds its replicas from it).</param>
-    /// <param name="shards">How many parts each batch is split into, each on its own thread with its own replica of the
-    /// model (see <see cref="Shards"/>); null chooses: one per libtorch thread with at least 16 examples each, on CPU, for the
-    /// β-ELBO and IWAE objectives, when <paramref name="config"/> is given. 1 trains as one model with libtorch's threads.</param>
-    /// <param name="splitLayers">With more than one shard, whether a step may split the model's two large layers between the
-    /// threads instead of the batch's examples (see <see cref="Parallelism"/>; batches up to 256); false always splits by examples.</param>
-    /// <exception cref="ArgumentException">More than one shard asked for where the batch cannot be split that way.</exception>
-    public Trainer(VariationalAutoencoder model, TrainingOptions options, VaeConfig? config = null, int? shards = null, bool splitLayers = true)
+    /// <exception cref="ArgumentException">The strategy asked for cannot train this model (the message says why).</exception>
+    public Trainer(VariationalAutoencoder model, TrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Model = model;
         Options = options;
-        Config = config;
         Device = TorchRuntime.Device;
         model.to(Device);
-        var named = model.named_parameters().ToArray();
-        parameters = named.Select(p => p.parameter).ToArray();
-        parameterNames = named.Select(p => p.name).ToArray();
-        optimizer = new FlatAdam(parameters, options.LearningRate, weightDecay: options.WeightDecay);
+        optimizer = new FlatAdam(model.parameters(), options.LearningRate, weightDecay: options.WeightDecay);
         generator = new Generator((ulong)options.Seed);
-        int threads = torch.get_num_threads();
-        ObjectiveOptions objective = options.ObjectiveOrDefault;
-        int chosen = shards ?? DataParallelStep.ShardsFor(options.BatchSize, objective, Device, threads, config is not null);
-        if (chosen < 1 || chosen > options.BatchSize)
-            throw new ArgumentOutOfRangeException(nameof(shards), chosen, $"Between 1 and the batch size ({options.BatchSize}) shards.");
-        if (chosen > 1)
+        int threads = options.Threads ?? torch.get_num_threads();
+        try
         {
-            if (Device.type != DeviceType.CPU) throw new ArgumentException($"Data-parallel training runs on CPU threads; the device is {Device}.", nameof(shards));
-            if (!DataParallelStep.Splittable(objective))
-                throw new ArgumentException($"The {objective.Kind} objective is not a mean over examples, so a batch cannot be split into shards; use one shard.", nameof(shards));
-            // Splitting the layers moves a tenth of the data between the cores that splitting the examples does (and needs no
-            // replicas); it covers the one-hidden-layer MLP with a Bernoulli likelihood and the β-ELBO, without clipping, up to
-            // batches of 256 (above, the examples' split is faster).
-            if (splitLayers && options.GradientClipNorm is null && options.BatchSize <= TensorParallelStep.LargestBatch)
-                tensorParallel = TensorParallelStep.TryCreate(model, objective, optimizer, chosen, Math.Max(1, threads / chosen));
-            if (tensorParallel is null)
-            {
-                if (config is null) throw new ArgumentException("Data-parallel training builds replicas of the model from its configuration: pass the VaeConfig.", nameof(config));
-                try
-                {
-                    dataParallel = new DataParallelStep(model, config, optimizer, chosen, Math.Max(1, threads / chosen), Device);
-                }
-                catch (ArgumentException e) when (shards is null && e.ParamName == "config")
-                {
-                    // The configuration does not build this model (a part of the user's own): train it as one model.
-                }
-            }
+            TrainingStrategy strategy = StepSelector.Choose(model, options, optimizer, threads);
+            step = StepSelector.Create(new StepSetup(model, optimizer, options.ObjectiveOrDefault, options, generator), strategy, threads);
+        }
+        catch
+        {
+            optimizer.Dispose();
+            generator.Dispose();
+            throw;
         }
     }
 
     /// <summary>
-    /// Parts each batch is split into (1: one model with libtorch's own threads). With several, shard s trains a replica on
-    /// its rows with single-threaded kernels on its own thread and the gradients are added before the Adam step; its ε come
-    /// from a generator seeded by the run's seed, the step and s, so a run is reproducible, and resumes exactly, for a given
-    /// number of shards (which follows libtorch's thread count and is not stored in checkpoints). After a sharded step without
-    /// gradient clipping the parameters' <c>.grad</c> hold shard 0's gradient, not the batch's. With the layers split
-    /// (<see cref="Parallelism"/>) the threads share one ε stream and <c>.grad</c> holds the whole batch's gradient (without
-    /// the weight-decay term, which one model's update adds to it in place); after a batch whose loss was not finite it holds
-    /// a mixture of that batch's and the previous one's.
+    /// How the steps run: the strategy (never Auto), its threads and why it was chosen. <see cref="TrainingParallelism.OneModel"/>
+    /// is autograd's step on one model; <see cref="TrainingParallelism.SplitExamples"/> trains a replica per thread on its rows
+    /// with ε from a generator seeded by the run's seed, the step and the shard, so a run repeats, and resumes exactly, for a
+    /// given number of threads (after a split step without clipping the parameters' <c>.grad</c> hold shard 0's gradient);
+    /// <see cref="TrainingParallelism.SplitLayers"/> shares one ε stream between the threads, seeded from the run's seed and
+    /// the step, whatever their number, and <c>.grad</c> holds the whole batch's gradient (without the weight-decay term).
+    /// Epoch metrics and checkpoints record it.
     /// </summary>
-    public int Shards => tensorParallel?.Threads ?? dataParallel?.Shards ?? 1;
+    public TrainingStrategy Strategy => step.Strategy;
 
-    /// <summary>
-    /// How a step uses the cores: one model on libtorch's threads; the batch split by examples over replicas (see
-    /// <see cref="Shards"/>); or the two large layers split by units between threads (<see cref="TrainingParallelism.SplitLayers"/>:
-    /// the whole batch's gradient with one ε stream, seeded from the run's seed and the step, whatever the number of threads).
-    /// </summary>
-    public TrainingParallelism Parallelism =>
-        tensorParallel is not null ? TrainingParallelism.SplitLayers : dataParallel is not null ? TrainingParallelism.SplitExamples : TrainingParallelism.OneModel;
+    /// <summary>The strategy that runs (<see cref="Strategy"/>'s).</summary>
+    public TrainingParallelism Parallelism => step.Strategy.Parallelism;
 
     /// <summary>The model being trained.</summary>
     public VariationalAutoencoder Model { get; }
@@ -108,8 +78,8 @@ public sealed class Trainer : IDisposable
     /// <summary>The training settings.</summary>
     public TrainingOptions Options { get; private set; }
 
-    /// <summary>The configuration the model was built from, if known.</summary>
-    public VaeConfig? Config { get; }
+    /// <summary>The configuration the model was built from, if it was (<see cref="VariationalAutoencoder.Config"/>).</summary>
+    public VaeConfig? Config => Model.Config;
 
     /// <summary>The device training runs on.</summary>
     public Device Device { get; }
@@ -128,14 +98,16 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Continues from a checkpoint: loads parameters, optimiser state, generator state, epoch, step and history.
-    /// The options must match the checkpoint's except <see cref="TrainingOptions.Epochs"/> and the checkpoint path.
+    /// The options must match the checkpoint's except <see cref="TrainingOptions.Epochs"/> and how steps run
+    /// (<see cref="TrainingOptions.Parallelism"/>, <see cref="TrainingOptions.Threads"/>): a run resumes exactly with the
+    /// strategy and threads its epochs record.
     /// </summary>
     /// <exception cref="CheckpointException">Corrupt, of another architecture, or written with other options.</exception>
     public void Resume(string checkpointPath)
     {
         CheckpointHeader header = Checkpoint.ReadHeader(checkpointPath);
-        TrainingOptions mine = Options with { Epochs = 0, CheckpointPath = null };
-        TrainingOptions theirs = header.Options with { Epochs = 0, CheckpointPath = null };
+        TrainingOptions mine = Options.WhatTheRunIs();
+        TrainingOptions theirs = header.Options.WhatTheRunIs();
         if (mine != theirs)
             throw new CheckpointException(checkpointPath,
                 $"it was written with other training options; resuming would not continue the same run.\n  checkpoint: {theirs}\n  now:        {mine}");
@@ -148,16 +120,21 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Writes a checkpoint of the current state to <paramref name="path"/> (atomically).</summary>
     public void SaveCheckpoint(string path) =>
-        Checkpoint.Save(path, new CheckpointHeader(Checkpoint.FormatVersion, Model.Signature, EpochsDone, Step, Options, history.ToArray(), Config, VaeLabVersion), Model, optimizer, generator);
+        Checkpoint.Save(path, new CheckpointHeader(Checkpoint.FormatVersion, Model.Signature, EpochsDone, Step, Options, history.ToArray(), Config, VaeLabVersion, Strategy), Model, optimizer, generator);
 
     /// <summary>
     /// Trains from the next epoch up to <see cref="TrainingOptions.Epochs"/>, validating on <paramref name="validation"/>
-    /// after each epoch when given, and checkpointing when <see cref="TrainingOptions.CheckpointPath"/> is set.
+    /// after each epoch when given, and writing a checkpoint to <paramref name="checkpointPath"/> after each epoch when given.
     /// </summary>
+    /// <param name="train">The training data.</param>
+    /// <param name="validation">Data for the test ELBO after each epoch (optional).</param>
+    /// <param name="progress">Receives progress after each batch (optional).</param>
+    /// <param name="cancellation">Stops between batches; completed epochs stay checkpointed.</param>
+    /// <param name="checkpointPath">The checkpoint file, written atomically after every epoch (null: none).</param>
     /// <returns>The metrics of all completed epochs.</returns>
     /// <exception cref="NonFiniteValueException">A loss term or gradient became NaN or ±∞.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (between batches; completed epochs stay checkpointed).</exception>
-    public IReadOnlyList<EpochMetrics> Fit(Dataset train, Dataset? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    public IReadOnlyList<EpochMetrics> Fit(Dataset train, Dataset? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, string? checkpointPath = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         if (!train.ExampleShape.SequenceEqual(Model.InputShape))
@@ -170,20 +147,16 @@ public sealed class Trainer : IDisposable
         using var sampler = new BatchSampler(train, Options.BatchSize, generator, Options.Binarization);
         var runClock = Stopwatch.StartNew();
         int firstEpoch = EpochsDone + 1;
-        int libtorchThreads = torch.get_num_threads();
-        try
+        for (int epoch = firstEpoch; epoch <= Options.Epochs; epoch++)
         {
-            for (int epoch = firstEpoch; epoch <= Options.Epochs; epoch++)
+            step.Train();
+            var clock = Stopwatch.StartNew();
+            double lossSum = 0, elboSum = 0, reconstructionSum = 0, klSum = 0;
+            long examples = 0;
+            int batchNumber = 0;
+            // The calling thread runs its kernels as the step's other threads do (one each where the step splits over the cores).
+            using (TorchThreads.Use(step.KernelThreads))
             {
-                Model.train();
-                dataParallel?.Train();
-                // The calling thread is shard 0 of a data-parallel step: single-threaded kernels, as on the other shards' threads.
-                if (dataParallel is not null) torch.set_num_threads(dataParallel.ThreadsPerShard);
-                if (tensorParallel is not null) torch.set_num_threads(tensorParallel.ThreadsPerThread);
-                var clock = Stopwatch.StartNew();
-                double lossSum = 0, elboSum = 0, reconstructionSum = 0, klSum = 0;
-                long examples = 0;
-                int batchNumber = 0;
                 foreach (Batch batch in sampler.NextEpoch())
                 {
                     cancellation.ThrowIfCancellationRequested();
@@ -192,16 +165,14 @@ public sealed class Trainer : IDisposable
                     using (batch)
                     {
                         Tensor x = treatment.Dequantized(batch.Examples.device == Device ? batch.Examples : batch.Examples.to(Device), generator);
-                        var (loss, reconstruction, kl) = tensorParallel is not null ? LayerSplitStep(objective, x, epoch, batchNumber)
-                            : dataParallel is not null ? ShardedStep(objective, x, epoch, batchNumber)
-                            : SingleModelStep(objective, x, epoch, batchNumber);
+                        StepResult result = step.Run(x, new StepPosition(epoch, batchNumber, Step));
                         Step++;
                         int n = batch.Count;
                         examples += n;
-                        lossSum += (loss + jacobian) * n;   // the objective on the discrete image (a bound) when dequantised
-                        reconstructionSum += reconstruction - jacobian * n;   // of the discrete image (a bound) when dequantised
-                        klSum += kl;
-                        elboSum += reconstruction - jacobian * n - kl;
+                        lossSum += (result.Loss + jacobian) * n;   // the objective on the discrete image (a bound) when dequantised
+                        reconstructionSum += result.ReconstructionSum - jacobian * n;   // of the discrete image (a bound) when dequantised
+                        klSum += result.KlSum;
+                        elboSum += result.ReconstructionSum - jacobian * n - result.KlSum;
                     }
                     if (progress is not null)
                     {
@@ -213,118 +184,24 @@ public sealed class Trainer : IDisposable
                             lossSum / examples, rate, TimeSpan.FromSeconds(remaining / Math.Max(rate, 1e-9))));
                     }
                 }
-                double trainSeconds = clock.Elapsed.TotalSeconds;
-                torch.set_num_threads(libtorchThreads);
-                (double elbo, double reconstruction, double kl) validationMetrics = (double.NaN, double.NaN, double.NaN);
-                if (validation is not null)
-                {
-                    // The evaluator's test ELBO, on a generator of its own seeded from the run seed and the epoch: validation never shifts the training stream.
-                    ElboSummary summary = Evaluator.TestElbo(Model, validation, Options.Seed * 1_000_003 + epoch, Options.BatchSize,
-                        treatment: PixelTreatment.Resolve(Model.Likelihood, validation, Options.Binarization, Options.Dequantization));
-                    validationMetrics = (summary.ElboNats, summary.ReconstructionLogLikelihoodNats, summary.KlNats);
-                }
-                EpochsDone = epoch;
-                history.Add(new EpochMetrics(epoch, Step, lossSum / examples, elboSum / examples, reconstructionSum / examples, klSum / examples,
-                    validationMetrics.elbo, validationMetrics.reconstruction, validationMetrics.kl,
-                    objective.BetaAt(Math.Max(Step - 1, 0)), trainSeconds, examples / Math.Max(trainSeconds, 1e-9)));
-                if (Options.CheckpointPath is not null)
-                    SaveCheckpoint(Options.CheckpointPath);
             }
-        }
-        finally
-        {
-            torch.set_num_threads(libtorchThreads);
+            double trainSeconds = clock.Elapsed.TotalSeconds;
+            (double elbo, double reconstruction, double kl) validationMetrics = (double.NaN, double.NaN, double.NaN);
+            if (validation is not null)
+            {
+                // The evaluator's test ELBO, on a generator of its own seeded from the run seed and the epoch: validation never shifts the training stream.
+                ElboSummary summary = Evaluator.TestElbo(Model, validation, Options.Seed * 1_000_003 + epoch, Options.BatchSize,
+                    treatment: PixelTreatment.Resolve(Model.Likelihood, validation, Options.Binarization, Options.Dequantization));
+                validationMetrics = (summary.ElboNats, summary.ReconstructionLogLikelihoodNats, summary.KlNats);
+            }
+            EpochsDone = epoch;
+            history.Add(new EpochMetrics(epoch, Step, lossSum / examples, elboSum / examples, reconstructionSum / examples, klSum / examples,
+                validationMetrics.elbo, validationMetrics.reconstruction, validationMetrics.kl,
+                objective.BetaAt(Math.Max(Step - 1, 0)), trainSeconds, examples / Math.Max(trainSeconds, 1e-9), Strategy.Parallelism, Strategy.Threads));
+            if (checkpointPath is not null)
+                SaveCheckpoint(checkpointPath);
         }
         return history;
-    }
-
-    // One model on the whole batch with libtorch's threads: the batch's mean loss and its summed ELBO terms, nats.
-    (double Loss, double Reconstruction, double Kl) SingleModelStep(ObjectiveOptions objective, Tensor x, int epoch, int batchNumber)
-    {
-        optimizer.ZeroGrad();
-        ObjectiveValue value = TrainingObjective.Evaluate(objective, Model, x, Step, generator);
-        double loss = value.Loss.item<float>();
-        double reconstruction = value.Terms.ReconstructionLogLikelihoodNats.sum().item<float>();
-        double kl = value.Terms.KlNats.sum().item<float>();
-        if (!double.IsFinite(loss) || !double.IsFinite(reconstruction) || !double.IsFinite(kl))
-            throw new NonFiniteValueException(epoch, batchNumber, Diagnose(Model, value));
-        value.Loss.backward();
-        CheckGradients(epoch, batchNumber, Options.GradientClipNorm is double clip ? optimizer.ClipGradientNorm(clip) : optimizer.GradientNorm());
-        optimizer.Step();
-        return (loss, reconstruction, kl);
-    }
-
-    // The same split over the shards' threads: forward and backward per shard, the weighted gradient sum, the update in parts.
-    (double Loss, double Reconstruction, double Kl) ShardedStep(ObjectiveOptions objective, Tensor x, int epoch, int batchNumber)
-    {
-        IReadOnlyList<ShardOutcome> outcomes = dataParallel!.ForwardBackward(objective, x, Step, Options.Seed);
-        foreach (ShardOutcome outcome in outcomes)
-            if (outcome.NonFinite is string what) throw new NonFiniteValueException(epoch, batchNumber, what);
-        int total = outcomes.Sum(o => o.Examples);
-        double loss = outcomes.Sum(o => o.Loss * o.Examples / total);
-        if (Options.GradientClipNorm is double clip)
-        {
-            double norm = dataParallel.ReduceGradients();
-            if (double.IsFinite(norm) && norm > clip) optimizer.ScaleGradients(clip / (norm + 1e-6));
-            CheckGradients(epoch, batchNumber, norm);
-            dataParallel.Step();
-        }
-        else if (!dataParallel.StepWithShardGradients())
-        {
-            // No norm is needed without clipping: the update forms the gradient on the fly and refuses a non-finite one.
-            // Name where it came from (a NaN on the way stopped the update before anything non-finite was written).
-            CheckGradients(epoch, batchNumber, dataParallel.ReduceGradients());
-        }
-        return (loss, outcomes.Sum(o => o.ReconstructionSum), outcomes.Sum(o => o.KlSum));
-    }
-
-    // The two large layers split between the threads: loss, gradient and update in one pass over them.
-    (double Loss, double Reconstruction, double Kl) LayerSplitStep(ObjectiveOptions objective, Tensor x, int epoch, int batchNumber)
-    {
-        long seed = unchecked((long)DataParallelStep.ShardSeed(Options.Seed, Step, 0));
-        TensorParallelOutcome outcome = tensorParallel!.Run(x, objective.BetaAt(Step), seed);
-        if (!outcome.LossFinite)
-        {
-            // Nothing was updated: evaluate the batch again with autograd and the same ε, to say what went wrong.
-            using var same = new Generator(0);
-            same.manual_seed(seed);
-            using ObjectiveValue value = TrainingObjective.Evaluate(objective, Model, x, Step, same);
-            throw new NonFiniteValueException(epoch, batchNumber, Diagnose(Model, value));
-        }
-        if (!outcome.Updated)
-        {
-            // A part of the gradient held a NaN or ±∞ (parts before it were updated, with finite values): name the parameter.
-            CheckGradients(epoch, batchNumber, optimizer.GradientNorm());
-            throw new NonFiniteValueException(epoch, batchNumber, "the gradient");
-        }
-        return (outcome.Loss, outcome.ReconstructionSum, outcome.KlSum);
-    }
-
-    /// <summary>Names the first non-finite quantity of a batch's evaluation (for <see cref="NonFiniteValueException"/>).</summary>
-    internal static string Diagnose(VariationalAutoencoder model, ObjectiveValue value)
-    {
-        static bool Bad(Tensor t) { using var finite = t.isfinite().all(); return !finite.item<bool>(); }
-        if (Bad(value.Terms.Mean)) return "the encoder mean μ";
-        if (Bad(value.Terms.LogVariance)) return "the encoder log σ² (log-variance)";
-        foreach (var (name, parameter) in model.Likelihood.named_parameters())
-            if (Bad(parameter)) return $"the likelihood's learned log scale (parameter {name})";
-        if (Bad(value.Terms.KlNats)) return "KL(q(z|x) ‖ p(z)) (nats)";
-        if (Bad(value.Terms.ReconstructionLogLikelihoodNats)) return "the reconstruction log-likelihood E_q[log p(x|z)] (nats)";
-        return "the loss";
-    }
-
-    // A non-finite gradient norm stops training, naming the first parameter whose gradient is not finite.
-    void CheckGradients(int epoch, int batch, double norm)
-    {
-        if (double.IsFinite(norm)) return;
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            Tensor? grad = parameters[i].grad;
-            if (grad is null) continue;
-            using var finite = grad.isfinite().all();
-            if (!finite.item<bool>()) throw new NonFiniteValueException(epoch, batch, $"the gradient of {parameterNames[i]}");
-        }
-        throw new NonFiniteValueException(epoch, batch, "the gradient norm");
     }
 
     static string VaeLabVersion => typeof(Trainer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
@@ -332,8 +209,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Frees the optimiser and the generator (not the model).</summary>
     public void Dispose()
     {
-        dataParallel?.Dispose();
-        tensorParallel?.Dispose();
+        step.Dispose();
         optimizer.Dispose();
         generator.Dispose();
     }

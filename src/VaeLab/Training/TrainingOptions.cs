@@ -14,9 +14,10 @@ namespace VaeLab.Training;
 /// <param name="GradientClipNorm">Clip the global gradient norm to this value (null: no clipping).</param>
 /// <param name="Seed">Seed of the run's generator: epoch orders, binarisation and every ε.</param>
 /// <param name="Binarization">Grey levels as they are, static or dynamic binarisation.</param>
-/// <param name="Dequantization">Uniform dequantisation of quantised pixels: Auto (exactly when a continuous density meets 8-bit data), None or Uniform.</param>
 /// <param name="Objective">The objective and its schedule.</param>
-/// <param name="CheckpointPath">File written atomically after every epoch (null: none).</param>
+/// <param name="Dequantization">Uniform dequantisation of quantised pixels: Auto (exactly when a continuous density meets 8-bit data), None or Uniform.</param>
+/// <param name="Parallelism">How a step spreads over the cores: Auto (the fastest strategy that applies) or one asked for, which fails with the reason where it cannot apply.</param>
+/// <param name="Threads">Threads a step runs on (null: libtorch's thread count).</param>
 public sealed record TrainingOptions(
     int Epochs = 10,
     int BatchSize = 128,
@@ -26,8 +27,9 @@ public sealed record TrainingOptions(
     long Seed = 0,
     Binarization Binarization = Binarization.None,
     ObjectiveOptions? Objective = null,
-    string? CheckpointPath = null,
-    Dequantization Dequantization = Dequantization.Auto)
+    Dequantization Dequantization = Dequantization.Auto,
+    TrainingParallelism Parallelism = TrainingParallelism.Auto,
+    int? Threads = null)
 {
     /// <summary>The objective in force (the plain ELBO when none was given).</summary>
     public ObjectiveOptions ObjectiveOrDefault => Objective ?? new ObjectiveOptions();
@@ -41,6 +43,11 @@ public sealed record TrainingOptions(
         if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be a positive number.");
         if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "Weight decay must not be negative.");
         if (GradientClipNorm is double clip && !(clip > 0)) throw new ArgumentOutOfRangeException(nameof(GradientClipNorm), clip, "The gradient clipping norm must be positive.");
+        if (Threads is int threads && threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), threads, "A step needs at least one thread.");
+        if (!Enum.IsDefined(Parallelism)) throw new ArgumentOutOfRangeException(nameof(Parallelism), Parallelism, "Unknown parallelism.");
         ObjectiveOrDefault.Validate();
     }
+
+    /// <summary>The settings that define the run's figures: all but how far it goes (<see cref="Epochs"/>) and how its steps run.</summary>
+    public TrainingOptions WhatTheRunIs() => this with { Epochs = 0, Parallelism = TrainingParallelism.Auto, Threads = null };
 }

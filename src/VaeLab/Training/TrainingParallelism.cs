@@ -1,9 +1,15 @@
 namespace VaeLab.Training;
 
-/// <summary>How a <see cref="Trainer"/> spreads a training step over the cores (<see cref="Trainer.Parallelism"/>).</summary>
+/// <summary>
+/// How a training step spreads over the cores (<see cref="TrainingOptions.Parallelism"/> asks, <see cref="Trainer.Strategy"/>
+/// says what ran). The rules that decide, and why a strategy cannot apply, are in one place: docs/training.md lists them.
+/// </summary>
 public enum TrainingParallelism
 {
-    /// <summary>One model on the whole batch, each operation split by libtorch over its threads.</summary>
+    /// <summary>Let the trainer choose from the model, the objective, the batch and the threads (the fastest strategy that applies).</summary>
+    Auto,
+
+    /// <summary>One model on the whole batch, autograd's gradient, each operation split by libtorch over its threads (the reference).</summary>
     OneModel,
 
     /// <summary>The batch split by examples, one replica of the model per thread (data parallelism); the gradients are added before the update.</summary>

@@ -41,7 +41,7 @@ public class CommandLineTests
     [InlineData("gap --leapfrog -1 --examples 5", "LeapfrogSteps")]
     [InlineData("gap --examples 0", "--examples")]
     [InlineData("gap --store /nonexistent/results", "--run")]
-    [InlineData("gap --store /nonexistent/results --run d20-b1-s0-abc", "No finished run 'd20-b1-s0-abc'")]
+    [InlineData("gap --store /nonexistent/results --run d20-b1-s0-abc", "No results store at '/nonexistent/results'")]
     [InlineData("gap --checkpoint /nonexistent/model.ckpt --examples 5", "/nonexistent/model.ckpt")]
     public async Task BadInputIsOneClearLineAndExitCodeTwo(string arguments, string named)
     {

@@ -33,7 +33,7 @@ public class EightBitLikelihoodTests
             var config = new VaeConfig([1, 28, 28], LatentDimensions: 8, HiddenSizes: [64], Likelihood: kind, Sigma: 0.2);
             manual_seed(2);
             using VariationalAutoencoder model = config.Build();
-            using var trainer = new Trainer(model, new TrainingOptions(Epochs: 2, BatchSize: 100, LearningRate: 3e-3, Seed: 2), config);
+            using var trainer = new Trainer(model, new TrainingOptions(Epochs: 2, BatchSize: 100, LearningRate: 3e-3, Seed: 2));
             var history = trainer.Fit(train, test);
             Assert.True(trainer.Treatment!.IsProbabilityOfData, $"{kind}: the figures should be a probability of the 8-bit image or a bound on it");
             Assert.All(history, epoch => Assert.True(epoch.TrainElboNats < 0 && epoch.ValidationElboNats < 0, $"{kind}: epoch {epoch.Epoch} ELBO is positive"));
@@ -60,7 +60,7 @@ public class EightBitLikelihoodTests
             var config = new VaeConfig([1, 28, 28], LatentDimensions: 8, HiddenSizes: [64], Likelihood: LikelihoodKind.GaussianPerPixel, Sigma: 0.2);
             manual_seed(3);
             using VariationalAutoencoder model = config.Build();
-            using var trainer = new Trainer(model, new TrainingOptions(Epochs: 3, BatchSize: 100, LearningRate: 3e-3, Seed: 3), config);
+            using var trainer = new Trainer(model, new TrainingOptions(Epochs: 3, BatchSize: 100, LearningRate: 3e-3, Seed: 3));
             trainer.Fit(train);
             using var generator = new Generator(1);
             model.eval();

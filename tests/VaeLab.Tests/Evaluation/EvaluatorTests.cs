@@ -11,7 +11,7 @@ public class EvaluatorTests
     {
         Dataset data = TestModels.SmallShapes(256);
         var (model, config) = TestModels.SmallVae(latent: 6);
-        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 8, BatchSize: 32, LearningRate: 3e-3, Seed: 2), config);
+        using var trainer = new Trainer(model, new TrainingOptions(Epochs: 8, BatchSize: 32, LearningRate: 3e-3, Seed: 2));
         trainer.Fit(data);
         return (model, data);
     }

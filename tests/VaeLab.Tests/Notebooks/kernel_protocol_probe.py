@@ -28,7 +28,7 @@ SETUP = """using VaeLab.Data; using VaeLab.Models; using VaeLab.Training;
 var data = FashionMnist.LoadEmbeddedImages();
 var train = data.Subset(TorchSharp.torch.arange(1024)); var test = data.Subset(TorchSharp.torch.arange(1024, 1280));
 var config = VaeConfig.Reference with { HiddenSizes = new[] { 64 } };"""
-LIVE = """var quickTrainer = new Trainer(config.Build(), new TrainingOptions(Epochs: 3, Seed: 1), config);
+LIVE = """var quickTrainer = new Trainer(config.Build(), new TrainingOptions(Epochs: 3, Seed: 1));
 quickTrainer.FitLive(train, test);"""
 result = {}
 
@@ -109,10 +109,10 @@ def stdio():
         run(PREPARE)
         run(SETUP)
         result["stdio_live"] = run(LIVE)
-        result["stdio_stop"] = run(f"""var slow = new Trainer(config.Build(), new TrainingOptions(Epochs: 200, Seed: 1, CheckpointPath: {json.dumps(checkpoint)}), config);
-slow.FitLive(train, test);""", cancel_after_updates=5)
+        result["stdio_stop"] = run(f"""var slow = new Trainer(config.Build(), new TrainingOptions(Epochs: 200, Seed: 1));
+slow.FitLive(train, test, checkpointPath: {json.dumps(checkpoint)});""", cancel_after_updates=5)
         time.sleep(2)   # the cancelled loop ends at its next batch boundary
-        result["stdio_after"] = run(f"""var resumed = new Trainer(config.Build(), new TrainingOptions(Epochs: 200, Seed: 1), config);
+        result["stdio_after"] = run(f"""var resumed = new Trainer(config.Build(), new TrainingOptions(Epochs: 200, Seed: 1));
 resumed.Resume({json.dumps(checkpoint)});
 Console.WriteLine($"stopped at {{slow.EpochsDone}} epochs; checkpoint resumes at {{resumed.EpochsDone}}");""")
     finally:

@@ -14,8 +14,8 @@ public class CheckpointTests : IDisposable
         using var data = TestModels.SmallShapes(64);
         var (trained, config) = TestModels.SmallVae();
         string path = folder.File("run.ckpt");
-        using var trainer = new Trainer(trained, new TrainingOptions(Epochs: 1, BatchSize: 32, Seed: 3, CheckpointPath: path), config);
-        trainer.Fit(data);
+        using var trainer = new Trainer(trained, new TrainingOptions(Epochs: 1, BatchSize: 32, Seed: 3));
+        trainer.Fit(data, checkpointPath: path);
         model = trained;
         return path;
     }
@@ -32,7 +32,7 @@ public class CheckpointTests : IDisposable
         Assert.Equal(TestModels.SmallVae().Config, header.Config);
 
         var (fresh, config) = TestModels.SmallVae(seed: 42);
-        using var trainer = new Trainer(fresh, header.Options, config);
+        using var trainer = new Trainer(fresh, header.Options);
         trainer.Resume(path);
         foreach (var ((name, a), (_, b)) in original.named_parameters().Zip(fresh.named_parameters()))
             Assert.True(TensorAssert.Identical(a, b), name);
@@ -44,7 +44,7 @@ public class CheckpointTests : IDisposable
     {
         string path = TrainedCheckpoint(out _);
         var (other, config) = TestModels.SmallVae(latent: 6);
-        using var trainer = new Trainer(other, Checkpoint.ReadHeader(path).Options, config);
+        using var trainer = new Trainer(other, Checkpoint.ReadHeader(path).Options);
         var error = Assert.Throws<CheckpointException>(() => trainer.Resume(path));
         Assert.Contains("different architecture", error.Message);
         Assert.Contains("-4)", error.Message);
@@ -56,7 +56,7 @@ public class CheckpointTests : IDisposable
     {
         string path = TrainedCheckpoint(out _);
         var (model, config) = TestModels.SmallVae();
-        using var trainer = new Trainer(model, Checkpoint.ReadHeader(path).Options with { BatchSize = 16 }, config);
+        using var trainer = new Trainer(model, Checkpoint.ReadHeader(path).Options with { BatchSize = 16 });
         var error = Assert.Throws<CheckpointException>(() => trainer.Resume(path));
         Assert.Contains("other training options", error.Message);
     }

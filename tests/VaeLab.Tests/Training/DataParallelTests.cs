@@ -2,13 +2,14 @@ using VaeLab.Data;
 using VaeLab.Models;
 using VaeLab.Objectives;
 using VaeLab.Training;
+using VaeLab.Training.Steps;
 
 namespace VaeLab.Tests.Training;
 
 public class DataParallelTests
 {
-    static TrainingOptions Options(int epochs, string? checkpoint = null, ObjectiveOptions? objective = null) =>
-        new(Epochs: epochs, BatchSize: 32, LearningRate: 3e-3, Seed: 23, CheckpointPath: checkpoint, Objective: objective);
+    static TrainingOptions Options(int epochs, ObjectiveOptions? objective = null) =>
+        new(Epochs: epochs, BatchSize: 32, LearningRate: 3e-3, Seed: 23, Objective: objective);
 
     [Fact]
     public void ShardsCoverTheBatchAndDrawUnrelatedSeeds()
@@ -16,13 +17,13 @@ public class DataParallelTests
         foreach (int n in new[] { 1, 7, 32, 33, 128 })
             for (int shards = 1; shards <= 4; shards++)
             {
-                var rows = Enumerable.Range(0, shards).Select(s => DataParallelStep.Rows(n, s, shards)).ToArray();
+                var rows = Enumerable.Range(0, shards).Select(s => SplitExamplesStep.Rows(n, s, shards)).ToArray();
                 Assert.Equal(0, rows[0].Start);
                 for (int s = 1; s < shards; s++) Assert.Equal(rows[s - 1].Start + rows[s - 1].Count, rows[s].Start);
                 Assert.Equal(n, rows.Sum(r => r.Count));
                 Assert.True(rows.Max(r => r.Count) - rows.Min(r => r.Count) <= 1);
             }
-        var seeds = from run in new long[] { 0, 1, 23 } from step in new long[] { 0, 1, 2, 1000 } from shard in new[] { 0, 1, 2 } select DataParallelStep.ShardSeed(run, step, shard);
+        var seeds = from run in new long[] { 0, 1, 23 } from step in new long[] { 0, 1, 2, 1000 } from shard in new[] { 0, 1, 2 } select SplitExamplesStep.ShardSeed(run, step, shard);
         Assert.Equal(36, seeds.Distinct().Count());
     }
 
@@ -43,9 +44,9 @@ public class DataParallelTests
         var parts = new List<Tensor>();
         for (int s = 0; s < shards; s++)
         {
-            var (start, count) = DataParallelStep.Rows(33, s, shards);
+            var (start, count) = SplitExamplesStep.Rows(33, s, shards);
             using var generator = new Generator(0);
-            generator.manual_seed(unchecked((long)DataParallelStep.ShardSeed(runSeed, step, s)));
+            generator.manual_seed(unchecked((long)SplitExamplesStep.ShardSeed(runSeed, step, s)));
             using ObjectiveValue value = TrainingObjective.Evaluate(objective, reference, data.Examples.narrow(0, start, count), step, generator);
             parts.Add(value.Loss.mul(count / 33.0));
         }
@@ -53,9 +54,9 @@ public class DataParallelTests
         Tensor[] expected = reference.parameters().Select(p => p.grad!.clone()).ToArray();
 
         using var optimizer = new FlatAdam(model.parameters());
-        using var sharded = new DataParallelStep(model, config, optimizer, shards, threadsPerShard: 1, CPU);
+        using var sharded = TestSteps.SplitExamples(model, optimizer, shards);
         var outcomes = sharded.ForwardBackward(objective, data.Examples, step, runSeed);
-        Assert.Equal(Enumerable.Range(0, shards).Select(s => DataParallelStep.Rows(33, s, shards).Count), outcomes.Select(o => o.Examples));
+        Assert.Equal(Enumerable.Range(0, shards).Select(s => SplitExamplesStep.Rows(33, s, shards).Count), outcomes.Select(o => o.Examples));
         Assert.All(outcomes, o => Assert.Null(o.NonFinite));
         double norm = sharded.ReduceGradients();
 
@@ -86,8 +87,8 @@ public class DataParallelTests
         var objective = new ObjectiveOptions();
         using var adamA = new FlatAdam(a.parameters(), 1e-2, weightDecay: 0.05);
         using var adamB = new FlatAdam(b.parameters(), 1e-2, weightDecay: 0.05);
-        using var shardedA = new DataParallelStep(a, config, adamA, shards, 1, CPU);
-        using var shardedB = new DataParallelStep(b, config, adamB, shards, 1, CPU);
+        using var shardedA = TestSteps.SplitExamples(a, adamA, shards);
+        using var shardedB = TestSteps.SplitExamples(b, adamB, shards);
         for (int step = 0; step < 4; step++)
         {
             shardedA.ForwardBackward(objective, data.Examples, step, 1);
@@ -106,7 +107,7 @@ public class DataParallelTests
         var (model, config) = TestModels.SmallVae(seed: 2);
         using Dataset data = TestModels.SmallShapes(32);
         using var optimizer = new FlatAdam(model.parameters());
-        using var sharded = new DataParallelStep(model, config, optimizer, 2, 1, CPU);
+        using var sharded = TestSteps.SplitExamples(model, optimizer, 2);
         sharded.ForwardBackward(new ObjectiveOptions(), data.Examples, 0, 1);
         Tensor before = torch.cat(model.parameters().Select(p => p.detach().flatten()).ToArray());
         using (no_grad()) model.parameters().Last().grad![0] = float.PositiveInfinity;   // shard 0's gradient of the last bias
@@ -121,21 +122,21 @@ public class DataParallelTests
     {
         using Dataset data = TestModels.SmallShapes(160);
         using var folder = new TempDirectory();
-        IReadOnlyList<EpochMetrics> Train(TrainingOptions options, string? resumeFrom = null, long modelSeed = 1)
+        IReadOnlyList<EpochMetrics> Train(TrainingOptions options, string? checkpoint = null, string? resumeFrom = null, long modelSeed = 1)
         {
             var (model, config) = TestModels.SmallVae(modelSeed);
-            using var trainer = new Trainer(model, options, config, shards: 2, splitLayers: false);
-            Assert.Equal((TrainingParallelism.SplitExamples, 2), (trainer.Parallelism, trainer.Shards));
+            using var trainer = new Trainer(model, options with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 });
+            Assert.Equal((TrainingParallelism.SplitExamples, 2), (trainer.Parallelism, trainer.Strategy.Threads));
             if (resumeFrom is not null) trainer.Resume(resumeFrom);
-            return trainer.Fit(data, data).Select(m => m.WithoutTimings()).ToArray();
+            return trainer.Fit(data, data, checkpointPath: checkpoint).Select(m => m.WithoutTimings()).ToArray();
         }
         var uninterrupted = Train(Options(4));
         Assert.Equal(uninterrupted, Train(Options(4)));
         Assert.True(uninterrupted[^1].TrainLossNats < uninterrupted[0].TrainLossNats, "the loss fell over four epochs");
 
         string checkpoint = folder.File("run.ckpt");
-        Train(Options(2, checkpoint));
-        var resumed = Train(Options(4, checkpoint), resumeFrom: checkpoint, modelSeed: 99);
+        Train(Options(2), checkpoint);
+        var resumed = Train(Options(4), checkpoint, resumeFrom: checkpoint, modelSeed: 99);
         Assert.Equal(uninterrupted, resumed);
     }
 
@@ -148,7 +149,7 @@ public class DataParallelTests
         {
             var (model, config) = TestModels.SmallVae(seed: 3);
             using Tensor before = torch.cat(model.parameters().Select(p => p.detach().flatten().clone()).ToArray());
-            using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, BatchSize: 32, LearningRate: 1e-2, Seed: 5, GradientClipNorm: clip), config, shards: 2, splitLayers: false);
+            using var trainer = new Trainer(model, new TrainingOptions(Epochs: 1, BatchSize: 32, LearningRate: 1e-2, Seed: 5, GradientClipNorm: clip) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 });
             Assert.Equal(TrainingParallelism.SplitExamples, trainer.Parallelism);
             trainer.Fit(data);
             using Tensor after = torch.cat(model.parameters().Select(p => p.detach().flatten()).ToArray());
@@ -161,25 +162,37 @@ public class DataParallelTests
     }
 
     [Fact]
-    public void ShardsAreChosenWhereTheBatchCanBeSplitAndRefusedWhereItCannot()
+    public void AutoSplitsWhereTheBatchCanBeSplitAndAnExplicitSplitIsRefusedWithTheReason()
     {
+        // Two threads whatever the machine: the rules, not the core count, are under test.
         var (model, config) = TestModels.SmallVae();
-        int threads = torch.get_num_threads();
-        using (var reference = new Trainer(model, new TrainingOptions(BatchSize: 128), config))
-            Assert.Equal(Math.Min(threads, 128 / DataParallelStep.MinimumShardExamples), reference.Shards);
-        using (var small = new Trainer(model, new TrainingOptions(BatchSize: 24), config))
-            Assert.Equal(1, small.Shards);   // fewer than 16 examples a shard: libtorch's threads on one model
-        using (var capacity = new Trainer(model, new TrainingOptions(BatchSize: 128, Objective: new ObjectiveOptions(ObjectiveKind.Capacity)), config))
-            Assert.Equal(1, capacity.Shards);
-        using (var noConfig = new Trainer(model, new TrainingOptions(BatchSize: 128)))
-            Assert.Equal(1, noConfig.Shards);
         var (gaussian, _) = TestModels.SmallVae(likelihood: LikelihoodKind.GaussianFixed);
-        using (var otherConfig = new Trainer(gaussian, new TrainingOptions(BatchSize: 128), config))
-            Assert.Equal(1, otherConfig.Shards);   // the configuration builds another model: no replicas, one model
-        Assert.Throws<ArgumentException>(() => new Trainer(gaussian, new TrainingOptions(BatchSize: 128), config, shards: 2));
-        var refused = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1, objective: new ObjectiveOptions(ObjectiveKind.Capacity)), config, shards: 2));
+        TrainingStrategy Auto(VaeLab.Models.VariationalAutoencoder m, TrainingOptions o)
+        {
+            using var trainer = new Trainer(m, o with { Threads = 2 });
+            return trainer.Strategy;
+        }
+        TrainingStrategy reference = Auto(gaussian, new TrainingOptions(BatchSize: 128));
+        Assert.Equal((TrainingParallelism.SplitExamples, 2), (reference.Parallelism, reference.Threads));
+        Assert.Contains("not SplitLayers: this model has a GaussianLikelihood", reference.Reason);
+        TrainingStrategy small = Auto(gaussian, new TrainingOptions(BatchSize: 24));
+        Assert.Equal(TrainingParallelism.OneModel, small.Parallelism);   // fewer than 16 examples a shard: libtorch's threads on one model
+        Assert.Contains("fewer than 16 examples", small.Reason);
+        TrainingStrategy capacity = Auto(gaussian, new TrainingOptions(BatchSize: 128, Objective: new ObjectiveOptions(ObjectiveKind.Capacity)));
+        Assert.Equal(TrainingParallelism.OneModel, capacity.Parallelism);
+        Assert.Contains("not a mean over examples", capacity.Reason);
+        // A model assembled from parts carries no configuration: no replica can be made.
+        using var assembled = new VaeLab.Models.VariationalAutoencoder(gaussian.Encoder, gaussian.Decoder, gaussian.Likelihood, [1, 8, 8]);
+        TrainingStrategy noConfig = Auto(assembled, new TrainingOptions(BatchSize: 128));
+        Assert.Equal(TrainingParallelism.OneModel, noConfig.Parallelism);
+        Assert.Contains("not built from a VaeConfig", noConfig.Reason);
+
+        var refused = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1, objective: new ObjectiveOptions(ObjectiveKind.Capacity)) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 }));
         Assert.Contains("not a mean over examples", refused.Message);
-        Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1), config: null, shards: 2, splitLayers: false));
+        refused = Assert.Throws<ArgumentException>(() => new Trainer(assembled, Options(1) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 }));
+        Assert.Contains("not built from a VaeConfig", refused.Message);
+        refused = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 1 }));
+        Assert.Contains("there is 1 thread", refused.Message);
     }
 
     [Fact]
@@ -191,7 +204,7 @@ public class DataParallelTests
         using Tensor expected = rand(5);
         manual_seed(42);
         int threads = torch.get_num_threads();
-        using (var trainer = new Trainer(model, Options(1), config, shards: 2, splitLayers: false))
+        using (var trainer = new Trainer(model, Options(1) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 }))
         {
             using Tensor drawn = rand(5);
             Assert.True(TensorAssert.Identical(expected, drawn));
@@ -210,7 +223,7 @@ public class DataParallelTests
             var weight = model.Encoder.named_parameters().First(p => p.name.EndsWith("weight")).parameter;
             weight[0, 0] = float.NaN;
         }
-        using var trainer = new Trainer(model, Options(1), config, shards: 2, splitLayers: false);
+        using var trainer = new Trainer(model, Options(1) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 });
         var error = Assert.Throws<NonFiniteValueException>(() => trainer.Fit(data));
         Assert.Equal((1, 1), (error.Epoch, error.Batch));
         Assert.Contains("encoder mean μ", error.Term);

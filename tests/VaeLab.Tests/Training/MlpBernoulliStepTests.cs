@@ -41,7 +41,7 @@ public class MlpBernoulliStepTests
         VariationalAutoencoder model = config.Build();
         using var optimizer = new FlatAdam(model.parameters());   // gradients exist (views of its buffer), as in training
         using Dataset data = TestModels.SmallShapes(rows, seed: 2);
-        MlpBernoulliStep step = MlpBernoulliStep.TryCreate(model, new ObjectiveOptions(Beta: beta))!;
+        var step = new MlpBernoulliStep(model);
         Assert.NotNull(step);
 
         // The ε the step draws: the same generator state, the same shape as VariationalAutoencoder.Reparameterize asks for.
@@ -71,11 +71,11 @@ public class MlpBernoulliStepTests
     {
         var (bernoulli, _) = TestModels.SmallVae();
         var (gaussian, _) = TestModels.SmallVae(likelihood: LikelihoodKind.GaussianFixed);
-        Assert.NotNull(MlpBernoulliStep.TryCreate(bernoulli, new ObjectiveOptions(Beta: 2, WarmupSteps: 5)));
-        Assert.Null(MlpBernoulliStep.TryCreate(bernoulli, new ObjectiveOptions(ObjectiveKind.Iwae)));
-        Assert.Null(MlpBernoulliStep.TryCreate(bernoulli, new ObjectiveOptions(ObjectiveKind.Capacity)));
-        Assert.Null(MlpBernoulliStep.TryCreate(gaussian, new ObjectiveOptions()));
+        Assert.True(StepSelector.HandDerivedApplies(bernoulli, new ObjectiveOptions(Beta: 2, WarmupSteps: 5)));
+        Assert.False(StepSelector.HandDerivedApplies(bernoulli, new ObjectiveOptions(ObjectiveKind.Iwae)));
+        Assert.False(StepSelector.HandDerivedApplies(bernoulli, new ObjectiveOptions(ObjectiveKind.Capacity)));
+        Assert.False(StepSelector.HandDerivedApplies(gaussian, new ObjectiveOptions()));
         bernoulli.to(ScalarType.Float64);
-        Assert.Null(MlpBernoulliStep.TryCreate(bernoulli, new ObjectiveOptions()));
+        Assert.False(StepSelector.HandDerivedApplies(bernoulli, new ObjectiveOptions()));
     }
 }

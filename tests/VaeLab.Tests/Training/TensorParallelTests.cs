@@ -2,13 +2,14 @@ using VaeLab.Data;
 using VaeLab.Models;
 using VaeLab.Objectives;
 using VaeLab.Training;
+using VaeLab.Training.Steps;
 
 namespace VaeLab.Tests.Training;
 
 public class TensorParallelTests
 {
-    static TrainingOptions Options(int epochs, string? checkpoint = null, double? clip = null) =>
-        new(Epochs: epochs, BatchSize: 32, LearningRate: 3e-3, Seed: 23, CheckpointPath: checkpoint, GradientClipNorm: clip);
+    static TrainingOptions Options(int epochs, double? clip = null) =>
+        new(Epochs: epochs, BatchSize: 32, LearningRate: 3e-3, Seed: 23, GradientClipNorm: clip);
 
     static Tensor Flat(VariationalAutoencoder model) => torch.cat(model.parameters().Select(p => p.detach().flatten()).ToArray());
 
@@ -33,10 +34,10 @@ public class TensorParallelTests
         using Tensor epsilon = randn(new long[] { rows, 5 }, generator: generator);   // what every thread draws
         var (expectedLoss, expected) = MlpBernoulliStepTests.Reference(config, model, x, epsilon, beta);
 
-        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(Beta: beta), optimizer, threads, threadsPerThread: 1);
+        using var split = TestSteps.SplitLayers(model, new ObjectiveOptions(Beta: beta), optimizer, threads, threadsPerThread: 1);
         Assert.NotNull(split);
         foreach (var p in model.parameters()) p.grad!.fill_(float.NaN);   // every gradient element must be written, not added to
-        TensorParallelOutcome outcome = split.Run(x, beta, seed);
+        SplitLayersOutcome outcome = split.Pass(x, beta, seed);
 
         Assert.True(outcome.LossFinite && outcome.Updated);
         Assert.Equal(expectedLoss, outcome.Loss, 4);
@@ -66,7 +67,7 @@ public class TensorParallelTests
         manual_seed(9);
         VariationalAutoencoder model = config.Build();
         using var optimizer = new FlatAdam(model.parameters(), 1e-2);
-        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(Beta: 2), optimizer, 2, 1)!;
+        using var split = TestSteps.SplitLayers(model, new ObjectiveOptions(Beta: 2), optimizer, 2, 1)!;
         foreach (int rows in new[] { 12, 5, 20, 12 })   // grows past the exchange buffers' size, shrinks below it
         {
             using Tensor x = rand(rows, 1, 8, 8);
@@ -75,7 +76,7 @@ public class TensorParallelTests
             using Tensor epsilon = randn(new long[] { rows, 4 }, generator: generator);
             var (expectedLoss, expected) = MlpBernoulliStepTests.Reference(config, model, x, epsilon, 2);
             foreach (var p in model.parameters()) p.grad!.fill_(float.NaN);
-            TensorParallelOutcome outcome = split.Run(x, 2, seed: rows);
+            SplitLayersOutcome outcome = split.Pass(x, 2, seed: rows);
             Assert.True(outcome.Updated);
             Assert.Equal(expectedLoss, outcome.Loss, 4);
             foreach (var (actual, wanted) in model.parameters().Select(p => p.grad!).Zip(expected))
@@ -101,15 +102,15 @@ public class TensorParallelTests
         using var adamA = new FlatAdam(a.parameters(), 1e-2, weightDecay: 0.05);
         using var adamB = new FlatAdam(b.parameters(), 1e-2, weightDecay: 0.05);
         var objective = new ObjectiveOptions(Beta: 1.3);
-        using var split = TensorParallelStep.TryCreate(a, objective, adamA, 2, 1)!;
-        MlpBernoulliStep serial = MlpBernoulliStep.TryCreate(b, objective)!;
+        using var split = TestSteps.SplitLayers(a, objective, adamA, 2, 1)!;
+        MlpBernoulliStep serial = new MlpBernoulliStep(b);
         using Dataset data = TestModels.SmallShapes(160, seed: 8);
         int offset = 0;
         foreach (int rows in new[] { 32, 32, 17, 32, 9, 32 })
         {
             using Tensor x = data.Examples.narrow(0, offset, rows);
             offset += rows;
-            TensorParallelOutcome outcome = split.Run(x, 1.3, seed: 100 + rows + offset);
+            SplitLayersOutcome outcome = split.Pass(x, 1.3, seed: 100 + rows + offset);
             using var generator = new Generator(0);
             generator.manual_seed(100 + rows + offset);
             var (loss, _, _) = serial.Run(x, 1.3, generator);
@@ -127,10 +128,10 @@ public class TensorParallelTests
         var (model, _) = TestModels.SmallVae();
         using (no_grad()) model.Encoder.named_parameters().First(p => p.name.EndsWith("weight")).parameter[0, 0] = float.NaN;
         using var optimizer = new FlatAdam(model.parameters());
-        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(), optimizer, 2, 1)!;
+        using var split = TestSteps.SplitLayers(model, new ObjectiveOptions(), optimizer, 2, 1)!;
         using Tensor before = Flat(model).nan_to_num();
         using Dataset data = TestModels.SmallShapes(32);
-        TensorParallelOutcome outcome = split.Run(data.Examples, 1, seed: 3);
+        SplitLayersOutcome outcome = split.Pass(data.Examples, 1, seed: 3);
         Assert.False(outcome.LossFinite || outcome.Updated);
         Assert.Equal(0, optimizer.Steps);
         using Tensor after = Flat(model).nan_to_num();
@@ -142,11 +143,11 @@ public class TensorParallelTests
     {
         var (model, config) = TestModels.SmallVae();
         using var optimizer = new FlatAdam(model.parameters());
-        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(), optimizer, 2, 1)!;
+        using var split = TestSteps.SplitLayers(model, new ObjectiveOptions(), optimizer, 2, 1)!;
         using Dataset data = TestModels.SmallShapes(32);
         using Tensor before = Flat(model).clone();
         using (Tensor wrongType = data.Examples.to_type(ScalarType.Float64))
-            Assert.ThrowsAny<Exception>(() => split.Run(wrongType, 1, seed: 3));   // every thread fails in its first phase
+            Assert.ThrowsAny<Exception>(() => split.Pass(wrongType, 1, seed: 3));   // every thread fails in its first phase
         Assert.Equal(0, optimizer.Steps);
         using (Tensor after = Flat(model)) Assert.True(TensorAssert.Identical(before, after));
 
@@ -154,7 +155,7 @@ public class TensorParallelTests
         generator.manual_seed(3);
         using Tensor epsilon = randn(new long[] { 32, 4 }, generator: generator);
         var (expectedLoss, expected) = MlpBernoulliStepTests.Reference(config, model, data.Examples, epsilon, 1);
-        TensorParallelOutcome outcome = split.Run(data.Examples, 1, seed: 3);
+        SplitLayersOutcome outcome = split.Pass(data.Examples, 1, seed: 3);
         Assert.True(outcome.Updated);
         Assert.Equal(expectedLoss, outcome.Loss, 4);
         Assert.Equal(1, optimizer.Steps);
@@ -177,11 +178,11 @@ public class TensorParallelTests
             decoder[1].bias![0] = 0f;
         }
         using var optimizer = new FlatAdam(model.parameters());
-        using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(), optimizer, 2, 1)!;
+        using var split = TestSteps.SplitLayers(model, new ObjectiveOptions(), optimizer, 2, 1)!;
         using Dataset data = TestModels.SmallShapes(32);
         using Tensor x = data.Examples.clone().view(32, -1);
         x[.., 0] = 1e37f;
-        TensorParallelOutcome outcome = split.Run(x, 1, seed: 4);
+        SplitLayersOutcome outcome = split.Pass(x, 1, seed: 4);
         Assert.True(outcome.LossFinite);
         Assert.False(outcome.Updated);
         Assert.False(decoder[1].weight!.grad!.isfinite().all().item<bool>());
@@ -199,9 +200,9 @@ public class TensorParallelTests
             manual_seed(4);
             VariationalAutoencoder model = config.Build();
             using var optimizer = new FlatAdam(model.parameters(), 1e-2);
-            using var split = TensorParallelStep.TryCreate(model, new ObjectiveOptions(), optimizer, threads, 1)!;
+            using var split = TestSteps.SplitLayers(model, new ObjectiveOptions(), optimizer, threads, 1)!;
             for (int step = 0; step < 5; step++)
-                Assert.True(split.Run(data.Examples.narrow(0, step * 12, 12), 1.0, seed: 100 + step).Updated);
+                Assert.True(split.Pass(data.Examples.narrow(0, step * 12, 12), 1.0, seed: 100 + step).Updated);
             return Flat(model);
         }
         using Tensor two = Train(2), three = Train(3);
@@ -214,17 +215,17 @@ public class TensorParallelTests
         foreach (int units in new[] { 32, 44, 49, 400, 784, 1000 })
             for (int parts = 2; parts <= 4 && units >= 16 * parts; parts++)
             {
-                var blocks = TensorParallelStep.Blocks(units, parts);
+                var blocks = SplitLayersStep.Blocks(units, parts);
                 Assert.Equal(0, blocks[0].Start);
                 for (int s = 1; s < parts; s++)
                 {
                     Assert.Equal(blocks[s - 1].Start + blocks[s - 1].Count, blocks[s].Start);
-                    Assert.Equal(0, blocks[s].Start % TensorParallelStep.BlockAlignment);
+                    Assert.Equal(0, blocks[s].Start % SplitLayersStep.BlockAlignment);
                 }
                 Assert.All(blocks, b => Assert.True(b.Count > 0));
                 Assert.Equal(units, blocks.Sum(b => b.Count));
             }
-        Assert.Equal([(0, 192), (192, 208)], TensorParallelStep.Blocks(400, 2));
+        Assert.Equal([(0, 192), (192, 208)], SplitLayersStep.Blocks(400, 2));
     }
 
     [Fact]
@@ -233,40 +234,48 @@ public class TensorParallelTests
         FlatAdam Adam(VariationalAutoencoder m) => new(m.parameters());
         var (bernoulli, _) = TestModels.SmallVae();
         using var adam = Adam(bernoulli);
-        Assert.Null(TensorParallelStep.TryCreate(bernoulli, new ObjectiveOptions(ObjectiveKind.Iwae), adam, 2, 1));
-        Assert.Null(TensorParallelStep.TryCreate(bernoulli, new ObjectiveOptions(ObjectiveKind.Capacity), adam, 2, 1));
-        Assert.Null(TensorParallelStep.TryCreate(bernoulli, new ObjectiveOptions(), adam, 1, 1));
-        Assert.Null(TensorParallelStep.TryCreate(bernoulli, new ObjectiveOptions(), adam, 3, 1));   // 32 hidden units: no three blocks of 16
+        Assert.Null(TestSteps.SplitLayers(bernoulli, new ObjectiveOptions(ObjectiveKind.Iwae), adam, 2, 1));
+        Assert.Null(TestSteps.SplitLayers(bernoulli, new ObjectiveOptions(ObjectiveKind.Capacity), adam, 2, 1));
+        Assert.Null(TestSteps.SplitLayers(bernoulli, new ObjectiveOptions(), adam, 1, 1));
+        Assert.Null(TestSteps.SplitLayers(bernoulli, new ObjectiveOptions(), adam, 3, 1));   // 32 hidden units: no three blocks of 16
 
         var (gaussian, _) = TestModels.SmallVae(likelihood: LikelihoodKind.GaussianFixed);
-        using (var g = Adam(gaussian)) Assert.Null(TensorParallelStep.TryCreate(gaussian, new ObjectiveOptions(), g, 2, 1));
+        using (var g = Adam(gaussian)) Assert.Null(TestSteps.SplitLayers(gaussian, new ObjectiveOptions(), g, 2, 1));
         var deep = new VaeConfig([1, 8, 8], LatentDimensions: 4, HiddenSizes: [32, 32], Likelihood: LikelihoodKind.Bernoulli).Build();
-        using (var d = Adam(deep)) Assert.Null(TensorParallelStep.TryCreate(deep, new ObjectiveOptions(), d, 2, 1));
+        using (var d = Adam(deep)) Assert.Null(TestSteps.SplitLayers(deep, new ObjectiveOptions(), d, 2, 1));
         var wideLatent = new VaeConfig([1, 8, 8], LatentDimensions: 64, HiddenSizes: [32], Likelihood: LikelihoodKind.Bernoulli).Build();
-        using (var w = Adam(wideLatent)) Assert.Null(TensorParallelStep.TryCreate(wideLatent, new ObjectiveOptions(), w, 2, 1));   // the shared latent layer too large
+        using (var w = Adam(wideLatent)) Assert.Null(TestSteps.SplitLayers(wideLatent, new ObjectiveOptions(), w, 2, 1));   // the shared latent layer too large
         var (float64, _) = TestModels.SmallVae();
         float64.to(ScalarType.Float64);
-        using (var f = Adam(float64)) Assert.Null(TensorParallelStep.TryCreate(float64, new ObjectiveOptions(), f, 2, 1));
+        using (var f = Adam(float64)) Assert.Null(TestSteps.SplitLayers(float64, new ObjectiveOptions(), f, 2, 1));
     }
 
     [Fact]
     public void TheTrainerSplitsLayersWhereItCanAndExamplesOtherwise()
     {
         var (model, config) = TestModels.SmallVae();
-        using (var split = new Trainer(model, Options(1), config, shards: 2))
-            Assert.Equal((TrainingParallelism.SplitLayers, 2), (split.Parallelism, split.Shards));
-        using (var noConfig = new Trainer(model, Options(1), config: null, shards: 2))
-            Assert.Equal(TrainingParallelism.SplitLayers, noConfig.Parallelism);   // no replicas needed
-        using (var examples = new Trainer(model, Options(1), config, shards: 2, splitLayers: false))
+        using (var split = new Trainer(model, Options(1) with { Threads = 2 }))
+            Assert.Equal((TrainingParallelism.SplitLayers, 2), (split.Parallelism, split.Strategy.Threads));
+        var (parts, _) = TestModels.SmallVae(seed: 2);
+        using (var assembled = new VariationalAutoencoder(parts.Encoder, parts.Decoder, parts.Likelihood, [1, 8, 8]))
+        using (var noConfig = new Trainer(assembled, Options(1) with { Threads = 2 }))
+            Assert.Equal(TrainingParallelism.SplitLayers, noConfig.Parallelism);   // no replicas needed: a model assembled from parts splits too
+        using (var examples = new Trainer(model, Options(1) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 }))
             Assert.Equal(TrainingParallelism.SplitExamples, examples.Parallelism);
-        using (var clipped = new Trainer(model, Options(1, clip: 5), config, shards: 2))
+        using (var clipped = new Trainer(model, Options(1, clip: 5) with { Threads = 2 }))
             Assert.Equal(TrainingParallelism.SplitExamples, clipped.Parallelism);
-        using (var iwae = new Trainer(model, Options(1) with { Objective = new ObjectiveOptions(ObjectiveKind.Iwae) }, config, shards: 2))
+        using (var iwae = new Trainer(model, Options(1) with { Objective = new ObjectiveOptions(ObjectiveKind.Iwae) } with { Threads = 2 }))
             Assert.Equal(TrainingParallelism.SplitExamples, iwae.Parallelism);
-        using (var large = new Trainer(model, Options(1) with { BatchSize = 512 }, config, shards: 2))
+        using (var large = new Trainer(model, Options(1) with { BatchSize = 512 } with { Threads = 2 }))
             Assert.Equal(TrainingParallelism.SplitExamples, large.Parallelism);   // above 256 the examples' split is faster
-        using (var one = new Trainer(model, Options(1), config, shards: 1))
-            Assert.Equal((TrainingParallelism.OneModel, 1), (one.Parallelism, one.Shards));
+        using (var one = new Trainer(model, Options(1) with { Parallelism = TrainingParallelism.OneModel, Threads = 1 }))
+            Assert.Equal((TrainingParallelism.OneModel, 1), (one.Parallelism, one.Strategy.Threads));
+        var (gaussian, _) = TestModels.SmallVae(likelihood: LikelihoodKind.GaussianFixed);
+        var refused = Assert.Throws<ArgumentException>(() => new Trainer(gaussian, Options(1) with { Parallelism = TrainingParallelism.SplitLayers, Threads = 2 }));
+        Assert.Contains("SplitLayers needs a one-hidden-layer MLP VAE with a Bernoulli likelihood and the β-ELBO", refused.Message);
+        Assert.Contains("this model has a GaussianLikelihood", refused.Message);
+        refused = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1, clip: 5) with { Parallelism = TrainingParallelism.SplitLayers, Threads = 2 }));
+        Assert.Contains("gradient clipping is on", refused.Message);
     }
 
     [Fact]
@@ -275,13 +284,13 @@ public class TensorParallelTests
         using Dataset data = TestModels.SmallShapes(160);
         using var folder = new TempDirectory();
         int threads = torch.get_num_threads();
-        IReadOnlyList<EpochMetrics> Train(TrainingOptions options, string? resumeFrom = null, long modelSeed = 1)
+        IReadOnlyList<EpochMetrics> Train(TrainingOptions options, string? checkpoint = null, string? resumeFrom = null, long modelSeed = 1)
         {
             var (model, config) = TestModels.SmallVae(modelSeed);
-            using var trainer = new Trainer(model, options, config, shards: 2);
+            using var trainer = new Trainer(model, options with { Threads = 2 });
             Assert.Equal(TrainingParallelism.SplitLayers, trainer.Parallelism);
             if (resumeFrom is not null) trainer.Resume(resumeFrom);
-            return trainer.Fit(data, data).Select(m => m.WithoutTimings()).ToArray();
+            return trainer.Fit(data, data, checkpointPath: checkpoint).Select(m => m.WithoutTimings()).ToArray();
         }
         var uninterrupted = Train(Options(4));
         Assert.Equal(uninterrupted, Train(Options(4)));
@@ -289,8 +298,8 @@ public class TensorParallelTests
         Assert.Equal(threads, torch.get_num_threads());
 
         string checkpoint = folder.File("run.ckpt");
-        Train(Options(2, checkpoint));
-        var resumed = Train(Options(4, checkpoint), resumeFrom: checkpoint, modelSeed: 99);
+        Train(Options(2), checkpoint);
+        var resumed = Train(Options(4), checkpoint, resumeFrom: checkpoint, modelSeed: 99);
         Assert.Equal(uninterrupted, resumed);
     }
 
@@ -305,7 +314,7 @@ public class TensorParallelTests
             weight[0, 0] = float.NaN;
         }
         using Tensor before = Flat(model).clone();
-        using var trainer = new Trainer(model, Options(1), config, shards: 2);
+        using var trainer = new Trainer(model, Options(1) with { Threads = 2 });
         Assert.Equal(TrainingParallelism.SplitLayers, trainer.Parallelism);
         var error = Assert.Throws<NonFiniteValueException>(() => trainer.Fit(data));
         Assert.Equal((1, 1), (error.Epoch, error.Batch));

@@ -7,13 +7,13 @@ namespace VaeLab.Tests.Training;
 
 public class TrainerTests
 {
-    static TrainingOptions Quick(int epochs, string? checkpoint = null, ObjectiveOptions? objective = null) =>
-        new(Epochs: epochs, BatchSize: 32, LearningRate: 3e-3, Seed: 17, CheckpointPath: checkpoint, Objective: objective);
+    static TrainingOptions Quick(int epochs, ObjectiveOptions? objective = null) =>
+        new(Epochs: epochs, BatchSize: 32, LearningRate: 3e-3, Seed: 17, Objective: objective);
 
     static IReadOnlyList<EpochMetrics> Run(TrainingOptions options, Dataset data, long modelSeed = 1)
     {
         var (model, config) = TestModels.SmallVae(modelSeed);
-        using var trainer = new Trainer(model, options, config);
+        using var trainer = new Trainer(model, options);
         return trainer.Fit(data, data).Select(m => m.WithoutTimings()).ToArray();
     }
 
@@ -22,7 +22,7 @@ public class TrainerTests
     {
         using Dataset data = TestModels.SmallShapes(512);
         var (model, config) = TestModels.SmallVae();
-        using var trainer = new Trainer(model, Quick(15), config);
+        using var trainer = new Trainer(model, Quick(15));
         using var generator = new Generator(1);
         double before;
         using (no_grad())
@@ -58,31 +58,36 @@ public class TrainerTests
 
         string checkpoint = folder.File("run.ckpt");
         var (model1, config) = TestModels.SmallVae();
-        using (var first = new Trainer(model1, Quick(2, checkpoint, objective), config))
-            first.Fit(data, data);
+        using (var first = new Trainer(model1, Quick(2, objective)))
+            first.Fit(data, data, checkpointPath: checkpoint);
 
         var (model2, _) = TestModels.SmallVae(seed: 99); // different initial weights: the checkpoint must overwrite them
-        using var resumed = new Trainer(model2, Quick(4, checkpoint, objective), config);
+        using var resumed = new Trainer(model2, Quick(4, objective));
         resumed.Resume(checkpoint);
         Assert.Equal(2, resumed.EpochsDone);
         var history = resumed.Fit(data, data).Select(m => m.WithoutTimings()).ToArray();
         Assert.Equal(uninterrupted, history);
     }
 
-    [Fact]
-    public void MemoryStaysFlatOverEpochs()
+    [Theory]
+    [InlineData(TrainingParallelism.OneModel)]
+    [InlineData(TrainingParallelism.SplitExamples)]
+    [InlineData(TrainingParallelism.SplitLayers)]
+    public void MemoryStaysFlatOverEpochs(TrainingParallelism parallelism)
     {
         using Dataset data = TestModels.SmallShapes(256);
         var (model, config) = TestModels.SmallVae();
-        using (var trainer = new Trainer(model, Quick(2), config))
+        // Two threads whatever the machine's cores: each strategy is measured as it runs on two.
+        TrainingOptions Options(int epochs) => Quick(epochs) with { Parallelism = parallelism, Threads = 2 };
+        using (var trainer = new Trainer(model, Options(2)))
         {
-            Assert.Equal(Math.Min(2, torch.get_num_threads()), trainer.Shards);   // the parallel path (layers split) is the one measured, where there are two threads
+            Assert.Equal((parallelism, 2), (trainer.Strategy.Parallelism, trainer.Strategy.Threads));
             trainer.Fit(data, data);
         }
         GC.Collect();
         GC.WaitForPendingFinalizers();
         long afterTwo = torch.Tensor.TotalCount;
-        using (var more = new Trainer(model, Quick(6), config))
+        using (var more = new Trainer(model, Options(6)))
             more.Fit(data, data);
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -97,7 +102,7 @@ public class TrainerTests
     {
         using Dataset data = TestModels.SmallShapes(100);
         var (model, config) = TestModels.SmallVae();
-        using var trainer = new Trainer(model, Quick(2), config);
+        using var trainer = new Trainer(model, Quick(2));
         var reports = new List<TrainingProgress>();
         trainer.Fit(data, progress: new SynchronousProgress<TrainingProgress>(reports.Add));
         Assert.Equal(8, reports.Count); // 4 batches of 32 (the last holds 4) × 2 epochs
@@ -113,8 +118,8 @@ public class TrainerTests
         using var folder = new TempDirectory();
         string checkpoint = folder.File("run.ckpt");
         var (model, config) = TestModels.SmallVae();
-        using (var trainer = new Trainer(model, Quick(1, checkpoint), config))
-            trainer.Fit(data);
+        using (var trainer = new Trainer(model, Quick(1)))
+            trainer.Fit(data, checkpointPath: checkpoint);
         byte[] saved = File.ReadAllBytes(checkpoint);
 
         using (no_grad())
@@ -122,8 +127,8 @@ public class TrainerTests
             var weight = model.Encoder.named_parameters().First(p => p.name.EndsWith("weight")).parameter;
             weight[0, 0] = float.NaN;
         }
-        using var resumed = new Trainer(model, Quick(3, checkpoint), config);
-        var error = Assert.Throws<NonFiniteValueException>(() => resumed.Fit(data));
+        using var resumed = new Trainer(model, Quick(3));
+        var error = Assert.Throws<NonFiniteValueException>(() => resumed.Fit(data, checkpointPath: checkpoint));
         Assert.Equal(1, error.Epoch);
         Assert.Equal(1, error.Batch);
         Assert.Contains("encoder mean μ", error.Term);
@@ -159,9 +164,9 @@ public class TrainerTests
     public void InvalidOptionsAreRefusedByName()
     {
         var (model, config) = TestModels.SmallVae();
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainingOptions(LearningRate: -1), config));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainingOptions(LearningRate: -1)));
         Assert.Equal("LearningRate", error.ParamName);
-        error = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainingOptions(Objective: new ObjectiveOptions(Beta: -1)), config));
+        error = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(model, new TrainingOptions(Objective: new ObjectiveOptions(Beta: -1))));
         Assert.Equal("Beta", error.ParamName);
     }
 
@@ -170,13 +175,8 @@ public class TrainerTests
     {
         var (model, config) = TestModels.SmallVae();
         using var data = VaeLab.Data.Synthetic.Shapes.Generate(10, 1, size: 12);
-        using var trainer = new Trainer(model, Quick(1), config);
+        using var trainer = new Trainer(model, Quick(1));
         var error = Assert.Throws<ArgumentException>(() => trainer.Fit(data));
         Assert.Contains("1×12×12", error.Message);
-    }
-
-    sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

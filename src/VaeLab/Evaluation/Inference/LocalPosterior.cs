@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using VaeLab.Models;
 using VaeLab.Objectives;
-using VaeLab.Training;
+using VaeLab.Optimization;
 using static TorchSharp.torch;
 
 namespace VaeLab.Evaluation.Inference;

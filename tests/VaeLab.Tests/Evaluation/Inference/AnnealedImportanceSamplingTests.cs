@@ -73,7 +73,7 @@ public class AnnealedImportanceSamplingTests
         using var data = TestModels.SmallShapes(512);
         using var eightBit = likelihood == LikelihoodKind.Bernoulli ? null : EightBitShapes(data);
         var train = eightBit ?? data;
-        using (var trainer = new VaeLab.Training.Trainer(model, new VaeLab.Training.TrainingOptions(Epochs: 3, BatchSize: 64, LearningRate: 3e-3, Seed: 1), config))
+        using (var trainer = new VaeLab.Training.Trainer(model, new VaeLab.Training.TrainingOptions(Epochs: 3, BatchSize: 64, LearningRate: 3e-3, Seed: 1)))
             trainer.Fit(train);
         using var test = train.Subset(arange(16));
         ElboSummary elbo = Evaluator.TestElbo(model, test, seed: 1, samples: 200);

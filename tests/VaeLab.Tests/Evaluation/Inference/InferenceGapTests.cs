@@ -12,7 +12,7 @@ public class InferenceGapTests
     {
         var (model, config) = TestModels.SmallVae();
         using var data = TestModels.SmallShapes(512);
-        using (var trainer = new Trainer(model, new TrainingOptions(Epochs: 3, BatchSize: 64, LearningRate: 3e-3, Seed: 1), config))
+        using (var trainer = new Trainer(model, new TrainingOptions(Epochs: 3, BatchSize: 64, LearningRate: 3e-3, Seed: 1)))
             trainer.Fit(data);
         return (model, TestModels.SmallShapes(24, seed: 9));
     }
@@ -61,7 +61,7 @@ public class InferenceGapTests
         var (model, config) = TestModels.SmallVae(likelihood: LikelihoodKind.GaussianShared);
         using var binary = TestModels.SmallShapes(256);
         using var data = new Dataset("8-bit shapes", "test", binary.Examples.mul(200).add(20).round().div(255), levels: 256);
-        using (var trainer = new Trainer(model, new TrainingOptions(Epochs: 2, BatchSize: 64, LearningRate: 3e-3, Seed: 1), config))
+        using (var trainer = new Trainer(model, new TrainingOptions(Epochs: 2, BatchSize: 64, LearningRate: 3e-3, Seed: 1)))
             trainer.Fit(data);
         using var test = data.Subset(arange(12));
         GapDecomposition gap = InferenceGap.Decompose(model, test, GapOptions.Quick, seed: 1);

@@ -2,16 +2,17 @@ using TorchSharp.Modules;
 using VaeLab.Runtime;
 using static TorchSharp.torch;
 
-namespace VaeLab.Training;
+using VaeLab.Kernels;
+
+namespace VaeLab.Optimization;
 
 /// <summary>
 /// Adam (Kingma and Ba 2015, with PyTorch's conventions: bias-corrected moments, ε added to √v̂, L2 weight
 /// decay added to the gradient) over all parameters at once. The parameters and their gradients are
 /// re-pointed into two contiguous buffers, so the gradient norm is one reduction and a step is one pass over
 /// the buffers on CPU (<see cref="FusedAdam"/>) or seven tensor operations elsewhere, instead of seven per
-/// parameter. Measured on the reference 784-400-20 VAE (652,824 parameters, 2 threads): 0.25 s per 469 steps
-/// with the seven operations against 0.46 s for TorchSharp's per-parameter Adam; inside the training loop the
-/// seven passes took 0.5–2 ms per step, the fused pass 0.5 ms (docs/benchmarks.md).
+/// parameter (docs/benchmarks.md measures the difference). The partitioned update that training's parallel steps use
+/// (replicas' gradient buffers, parts, ranges) is internal to the library.
 /// </summary>
 /// <remarks>
 /// Autograd accumulates into an existing gradient in place, so the gradients stay views of the flat buffer as
@@ -71,7 +72,7 @@ public sealed class FlatAdam : IDisposable
     /// training runs each replica on part of a batch, then <see cref="ReduceGradients"/> adds the gradients into buffer 0.
     /// </summary>
     /// <exception cref="ArgumentException">The replica's parameters do not match in number, shapes, dtype or device.</exception>
-    public int AddReplica(IEnumerable<Parameter> replica)
+    internal int AddReplica(IEnumerable<Parameter> replica)
     {
         Parameter[] others = replica.ToArray();
         if (others.Length != parameters.Length)
@@ -95,16 +96,16 @@ public sealed class FlatAdam : IDisposable
     }
 
     /// <summary>Gradient buffers: the model's, then one per replica.</summary>
-    public int GradientBuffers => gradientBuffers.Count;
+    internal int GradientBuffers => gradientBuffers.Count;
 
     /// <summary>Zeroes gradient buffer <paramref name="buffer"/> (each replica's thread zeroes its own, so its lines stay in its core's cache).</summary>
-    public void ZeroGrad(int buffer) => gradientBuffers[buffer].zero_();
+    internal void ZeroGrad(int buffer) => gradientBuffers[buffer].zero_();
 
     /// <summary>
     /// Part <paramref name="part"/> of <paramref name="parts"/> of the reduction g₀ ← Σₛ wₛ gₛ over the gradient buffers
     /// (CPU, float32 or float64); returns the sum of squares of the reduced gradients in that part, for the norm.
     /// </summary>
-    public double ReduceGradients(IReadOnlyList<double> weights, int part, int parts)
+    internal double ReduceGradients(IReadOnlyList<double> weights, int part, int parts)
     {
         if (weights.Count != gradientBuffers.Count) throw new ArgumentException($"Expected {gradientBuffers.Count} weights, got {weights.Count}.", nameof(weights));
         if (scratch is not null) throw new InvalidOperationException("Reducing replica gradients needs CPU buffers of float32 or float64.");
@@ -114,11 +115,14 @@ public sealed class FlatAdam : IDisposable
             : FusedAdam.Reduce<double>(gradientBuffers, weights, start, count);
     }
 
-    /// <summary>Multiplies the (reduced) gradients by <paramref name="factor"/> (clipping with a norm computed elsewhere).</summary>
-    public void ScaleGradients(double factor) => flatGradients.mul_(factor);
+    /// <summary>Clips the (reduced) gradients whose norm, computed elsewhere, is <paramref name="norm"/> to <paramref name="maxNorm"/>.</summary>
+    internal void ClipGivenNorm(double norm, double maxNorm)
+    {
+        if (double.IsFinite(norm) && norm > maxNorm) flatGradients.mul_(maxNorm / (norm + 1e-6));
+    }
 
     /// <summary>Counts one step and fixes its step size; then <see cref="StepPart"/> updates every part (on any threads).</summary>
-    public void BeginStep()
+    internal void BeginStep()
     {
         if (scratch is not null) throw new InvalidOperationException("Updating in parts needs CPU buffers of float32 or float64.");
         Steps++;
@@ -133,7 +137,7 @@ public sealed class FlatAdam : IDisposable
     }
 
     /// <summary>The Adam update of part <paramref name="part"/> of <paramref name="parts"/> of the parameters, after <see cref="BeginStep"/>.</summary>
-    public void StepPart(int part, int parts)
+    internal void StepPart(int part, int parts)
     {
         var (start, count) = Part(part, parts);
         if (flatParameters.dtype == ScalarType.Float32)
@@ -147,7 +151,7 @@ public sealed class FlatAdam : IDisposable
     /// buffers, formed on the fly (after <see cref="BeginStep"/>; no separate reduction pass, buffer 0 keeps its own values).
     /// Returns false, having stopped before the first chunk with a NaN or ±∞ in the gradient, where one occurs.
     /// </summary>
-    public bool StepPartFromReplicas(IReadOnlyList<double> weights, int part, int parts)
+    internal bool StepPartFromReplicas(IReadOnlyList<double> weights, int part, int parts)
     {
         if (weights.Count != gradientBuffers.Count) throw new ArgumentException($"Expected {gradientBuffers.Count} weights, got {weights.Count}.", nameof(weights));
         var (start, count) = Part(part, parts);
@@ -249,7 +253,7 @@ public sealed class FlatAdam : IDisposable
     public double ClipGradientNorm(double maxNorm)
     {
         double norm = GradientNorm();
-        if (double.IsFinite(norm) && norm > maxNorm) flatGradients.mul_(maxNorm / (norm + 1e-6));
+        ClipGivenNorm(norm, maxNorm);
         return norm;
     }
 

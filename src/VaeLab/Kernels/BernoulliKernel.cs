@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace VaeLab.Models;
+namespace VaeLab.Kernels;
 
 /// <summary>
 /// The Bernoulli log-likelihood with logits, log p(x|l) = Σⱼ xⱼ lⱼ − softplus(lⱼ), row by row in one vectorised pass, and

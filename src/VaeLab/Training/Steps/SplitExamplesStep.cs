@@ -1,9 +1,11 @@
 using TorchSharp;
 using VaeLab.Models;
 using VaeLab.Objectives;
+using VaeLab.Optimization;
+using VaeLab.Runtime;
 using static TorchSharp.torch;
 
-namespace VaeLab.Training;
+namespace VaeLab.Training.Steps;
 
 /// <summary>One shard's share of a data-parallel step: its loss and summed ELBO terms, or what became non-finite.</summary>
 internal readonly record struct ShardOutcome(int Examples, double Loss, double ReconstructionSum, double KlSum, string? NonFinite);
@@ -19,18 +21,15 @@ internal readonly record struct ShardOutcome(int Examples, double Loss, double R
 /// reads next; where the hypervisor puts the two vCPUs on cores that share no L3 every such line crosses the fabric and the
 /// step took 1.5–2× longer (docs/benchmarks.md). Here each thread reads and writes its own activations and gradients; only
 /// the parameters (read by all) and the reduction cross between the cores.
-/// Every shard draws its ε from a generator seeded by <see cref="ShardSeed"/> (the run's seed, the step, the shard), so a
+/// Every shard draws its ε from a generator seeded by <see cref="Seeds.Mix"/>(the run's seed, the step, the shard), so a
 /// run is reproducible and resumes exactly for a given number of shards. Only objectives that are means over examples can
-/// be split this way (the β-ELBO and IWAE; not the capacity objective, whose |KL − C| is taken of the batch mean).
+/// be split this way (the β-ELBO and IWAE; not the capacity objective, whose |KL − C| is taken of the batch mean):
+/// <see cref="StepSelector"/> holds that rule and the others. Where <see cref="MlpBernoulliStep"/> applies, a shard's
+/// forward and backward pass is the hand-derived one.
 /// </remarks>
-internal sealed class DataParallelStep : IDisposable
+internal sealed class SplitExamplesStep : ITrainingStep
 {
-    /// <summary>
-    /// Fewest examples a shard gets. Measured on the reference model (2 cores, 2026-12-03): two shards beat one model on
-    /// libtorch's two threads at batch 64 (0.42–0.45 of the peak against 0.28–0.29) and at batch 32 (0.28–0.29 against 0.17–0.18).
-    /// </summary>
-    public const int MinimumShardExamples = 16;
-
+    readonly StepSetup setup;
     readonly VariationalAutoencoder[] models;
     readonly Generator[] generators;
     readonly ShardWorkers workers;
@@ -41,9 +40,17 @@ internal sealed class DataParallelStep : IDisposable
     readonly MlpBernoulliStep?[] handDerived;
     ObjectiveOptions? handDerivedFor;
 
-    /// <summary>Builds <paramref name="shards"/> − 1 replicas of <paramref name="model"/> from <paramref name="config"/> and starts their threads.</summary>
-    public DataParallelStep(VariationalAutoencoder model, VaeConfig config, FlatAdam optimizer, int shards, int threadsPerShard, Device device)
+    /// <summary>Builds <see cref="TrainingStrategy.Threads"/> − 1 replicas of the model from the configuration it was built from and starts their threads.</summary>
+    /// <exception cref="ArgumentException">The model was not built from a <see cref="VaeConfig"/> (no replica can be made).</exception>
+    public SplitExamplesStep(StepSetup setup, TrainingStrategy strategy, int threadsPerShard)
     {
+        this.setup = setup;
+        Strategy = strategy;
+        VariationalAutoencoder model = setup.Model;
+        VaeConfig config = model.Config ?? throw new ArgumentException("Splitting examples builds replicas of the model from its VaeConfig; this model was not built from one.", nameof(setup));
+        FlatAdam optimizer = setup.Optimizer;
+        int shards = strategy.Threads;
+        Device device = model.parameters().First().device;
         this.optimizer = optimizer;
         ThreadsPerShard = threadsPerShard;
         models = new VariationalAutoencoder[shards];
@@ -88,6 +95,12 @@ internal sealed class DataParallelStep : IDisposable
         workers = new ShardWorkers(shards, threadsPerShard);
     }
 
+    /// <inheritdoc/>
+    public TrainingStrategy Strategy { get; }
+
+    /// <inheritdoc/>
+    public int KernelThreads => ThreadsPerShard;
+
     /// <summary>Number of shards (threads).</summary>
     public int Shards => models.Length;
 
@@ -95,23 +108,10 @@ internal sealed class DataParallelStep : IDisposable
     public int ThreadsPerShard { get; }
 
     /// <summary>
-    /// How many shards suit training with <paramref name="batchSize"/> and <paramref name="objective"/> on <paramref name="device"/>
-    /// with <paramref name="threads"/> libtorch threads: one per thread, each with at least <see cref="MinimumShardExamples"/>
-    /// examples; 1 (no split) on other devices, for the capacity objective or without a configuration to build replicas from.
-    /// </summary>
-    public static int ShardsFor(int batchSize, ObjectiveOptions objective, Device device, int threads, bool canReplicate) =>
-        device.type != DeviceType.CPU || !Splittable(objective) || !canReplicate
-            ? 1
-            : Math.Max(1, Math.Min(threads, batchSize / MinimumShardExamples));
-
-    /// <summary>Whether the objective is a mean over examples (so a batch's gradient is the weighted sum of its parts').</summary>
-    public static bool Splittable(ObjectiveOptions objective) => objective.Kind is ObjectiveKind.BetaElbo or ObjectiveKind.Iwae;
-
-    /// <summary>
     /// The seed of shard <paramref name="shard"/>'s generator at optimiser step <paramref name="step"/> of a run seeded
-    /// <paramref name="runSeed"/> (SplitMix64 of the three, so neighbouring steps and shards get unrelated streams).
+    /// <paramref name="runSeed"/> (<see cref="Seeds.Mix"/> of the three, so neighbouring steps and shards get unrelated streams).
     /// </summary>
-    public static ulong ShardSeed(long runSeed, long step, int shard) => VaeLab.Runtime.Seeds.Mix(runSeed, step, shard);
+    public static ulong ShardSeed(long runSeed, long step, int shard) => Seeds.Mix(runSeed, step, shard);
 
     /// <summary>Rows [start, start + count) of a batch of <paramref name="examples"/> that shard <paramref name="shard"/> of <paramref name="shards"/> takes.</summary>
     public static (int Start, int Count) Rows(int examples, int shard, int shards)
@@ -134,7 +134,7 @@ internal sealed class DataParallelStep : IDisposable
     {
         if (handDerivedFor != objective)
         {
-            for (int s = 0; s < Shards; s++) handDerived[s] = MlpBernoulliStep.TryCreate(models[s], objective);
+            for (int s = 0; s < Shards; s++) handDerived[s] = StepSelector.HandDerivedApplies(models[s], objective) ? new MlpBernoulliStep(models[s]) : null;
             handDerivedFor = objective;
         }
         int n = (int)x.shape[0];
@@ -162,13 +162,40 @@ internal sealed class DataParallelStep : IDisposable
             double kl = value.Terms.KlNats.sum().item<float>();
             if (!double.IsFinite(loss) || !double.IsFinite(reconstruction) || !double.IsFinite(kl))
             {
-                outcomes[s] = new ShardOutcome(count, loss, reconstruction, kl, Trainer.Diagnose(models[s], value));
+                outcomes[s] = new ShardOutcome(count, loss, reconstruction, kl, NonFiniteDiagnosis.Of(models[s], value));
                 return;
             }
             value.Loss.backward();
             outcomes[s] = new ShardOutcome(count, loss, reconstruction, kl, null);
         });
         return outcomes;
+    }
+
+    /// <summary>
+    /// One step: forward and backward per shard, the weighted gradient sum, the update in parts (clipping, when asked for,
+    /// needs the whole gradient's norm first).
+    /// </summary>
+    public StepResult Run(Tensor x, StepPosition at)
+    {
+        IReadOnlyList<ShardOutcome> shardOutcomes = ForwardBackward(setup.Objective, x, at.Step, setup.Options.Seed);
+        foreach (ShardOutcome outcome in shardOutcomes)
+            if (outcome.NonFinite is string what) throw new NonFiniteValueException(at.Epoch, at.Batch, what);
+        int total = shardOutcomes.Sum(o => o.Examples);
+        double loss = shardOutcomes.Sum(o => o.Loss * o.Examples / total);
+        if (setup.Options.GradientClipNorm is double clip)
+        {
+            double norm = ReduceGradients();
+            optimizer.ClipGivenNorm(norm, clip);
+            NonFiniteDiagnosis.ThrowIfGradientNotFinite(setup.Model, norm, at);
+            Step();
+        }
+        else if (!StepWithShardGradients())
+        {
+            // No norm is needed without clipping: the update forms the gradient on the fly and refuses a non-finite one.
+            // Name where it came from (a NaN on the way stopped the update before anything non-finite was written).
+            NonFiniteDiagnosis.ThrowIfGradientNotFinite(setup.Model, ReduceGradients(), at);
+        }
+        return new StepResult(loss, shardOutcomes.Sum(o => o.ReconstructionSum), shardOutcomes.Sum(o => o.KlSum));
     }
 
     /// <summary>

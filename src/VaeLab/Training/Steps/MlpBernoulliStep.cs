@@ -1,17 +1,16 @@
-using System.Numerics;
-using System.Runtime.InteropServices;
 using TorchSharp.Modules;
 using VaeLab.Models;
 using VaeLab.Objectives;
 using static TorchSharp.torch;
+using static VaeLab.Kernels.LinearKernels;
 
-namespace VaeLab.Training;
+namespace VaeLab.Training.Steps;
 
 /// <summary>
 /// The β-ELBO's forward and backward pass for an MLP encoder, an MLP decoder and a Bernoulli likelihood, derived by hand:
 /// the matrix products are libtorch's, the gradients are written straight into the parameters' gradient buffers (no
 /// autograd graph, no separate accumulation pass), and the likelihood and its gradient come from one vectorised pass
-/// (<see cref="BernoulliKernel"/>). Same ε as <see cref="VariationalAutoencoder.Reparameterize"/> draws from the same
+/// (<see cref="VaeLab.Kernels.BernoulliKernel"/>). Same ε as <see cref="VariationalAutoencoder.Reparameterize"/> draws from the same
 /// generator, so the result equals autograd's on <see cref="Elbo.Estimate(VariationalAutoencoder, Tensor, Generator?, int)"/>
 /// (tests check it to float rounding, in float64 too).
 /// </summary>
@@ -25,24 +24,15 @@ internal sealed class MlpBernoulliStep
     readonly Linear[] encoder, decoder;
     readonly long latent;
 
-    MlpBernoulliStep(Linear[] encoder, Linear[] decoder, long latent)
+    /// <summary>The hand-derived step for <paramref name="model"/>, which <see cref="StepSelector.HandDerivedApplies"/> must accept.</summary>
+    /// <exception cref="ArgumentException">The model is not an MLP VAE with a Bernoulli likelihood in float32 on the CPU.</exception>
+    public MlpBernoulliStep(VariationalAutoencoder model)
     {
-        this.encoder = encoder;
-        this.decoder = decoder;
-        this.latent = latent;
-    }
-
-    /// <summary>The hand-derived step for <paramref name="model"/>, or null where it does not apply (another architecture,
-    /// likelihood, objective, element type or device).</summary>
-    public static MlpBernoulliStep? TryCreate(VariationalAutoencoder model, ObjectiveOptions objective)
-    {
-        if (objective.Kind != ObjectiveKind.BetaElbo) return null;
-        if (model.Encoder is not MlpEncoder mlpEncoder || model.Decoder is not MlpDecoder mlpDecoder || model.Likelihood is not BernoulliLikelihood) return null;
-        Linear[] encoder = mlpEncoder.LinearLayers.ToArray();
-        Linear[] decoder = mlpDecoder.LinearLayers.ToArray();
-        if (encoder.Concat(decoder).Any(l => l.weight is null || l.bias is null || l.weight.dtype != ScalarType.Float32 || l.weight.device_type != TorchSharp.DeviceType.CPU))
-            return null;
-        return new MlpBernoulliStep(encoder, decoder, model.LatentDimensions);
+        if (!StepSelector.HandDerivedApplies(model, new ObjectiveOptions()))
+            throw new ArgumentException($"The hand-derived step covers MLP VAEs with a Bernoulli likelihood in float32 on the CPU; this model is '{model.Signature}'.", nameof(model));
+        encoder = ((MlpEncoder)model.Encoder).LinearLayers.ToArray();
+        decoder = ((MlpDecoder)model.Decoder).LinearLayers.ToArray();
+        latent = model.LatentDimensions;
     }
 
     /// <summary>
@@ -82,17 +72,17 @@ internal sealed class MlpBernoulliStep
 
         // The likelihood and ∂loss/∂logits in one pass; the KL from the library's one formula.
         Tensor reconstruction = empty(n, ScalarType.Float32);
-        BernoulliKernel.Evaluate(Floats(logits), Floats(input), Floats(reconstruction), Floats(logits), 1f / n, (int)logits.shape[1]);
+        VaeLab.Kernels.BernoulliKernel.Evaluate(Floats(logits), Floats(input), Floats(reconstruction), Floats(logits), 1f / n, (int)logits.shape[1]);
         Tensor kl = GaussianKl.PerDimension(mean, logVariance).sum(1);
         double reconstructionSum = reconstruction.sum().item<float>(), klSum = kl.sum().item<float>();
-        double loss = (beta * klSum - reconstructionSum) / n;
+        double loss = BetaElboLoss.Mean(reconstructionSum, klSum, beta, n);
 
         // Backward through the decoder (logits now hold ∂loss/∂logits).
         Tensor gradient = logits;
         for (int i = decoder.Length - 1; i >= 0; i--)
             gradient = LinearBackward(decoder[i], decoderInputs[i], gradient, needInput: true, reluOnInput: i > 0);
         // ∂z → ∂μ, ∂log σ², with the KL's own gradient added.
-        gradient = LatentBackward(gradient, encoderOutput, epsilon, sigma, beta / n);
+        gradient = LatentBackward(gradient, encoderOutput, epsilon, sigma, BetaElboLoss.KlWeight(beta, n));
         for (int i = encoder.Length - 1; i >= 0; i--)
             gradient = LinearBackward(encoder[i], encoderInputs[i], gradient, needInput: i > 0, reluOnInput: i > 0);
         return (loss, reconstructionSum, klSum);
@@ -126,31 +116,4 @@ internal sealed class MlpBernoulliStep
             }
         return result;
     }
-
-    // ∂b = Σᵢ ∂yᵢ: the column sums of a row-major [n, m] matrix.
-    internal static void ColumnSums(ReadOnlySpan<float> matrix, Span<float> sums)
-    {
-        int m = sums.Length;
-        sums.Clear();
-        var acc = MemoryMarshal.Cast<float, Vector<float>>(sums);
-        int vectorEnd = acc.Length * Vector<float>.Count;
-        for (int row = 0; row < matrix.Length; row += m)
-        {
-            ReadOnlySpan<float> values = matrix.Slice(row, m);
-            var vectors = MemoryMarshal.Cast<float, Vector<float>>(values);
-            for (int j = 0; j < acc.Length; j++) acc[j] += vectors[j];
-            for (int j = vectorEnd; j < m; j++) sums[j] += values[j];
-        }
-    }
-
-    // A ReLU's backward: the gradient is zero wherever the ReLU's output was not positive.
-    internal static void ZeroWhereOff(Span<float> gradient, ReadOnlySpan<float> activation)
-    {
-        var g = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-        var a = MemoryMarshal.Cast<float, Vector<float>>(activation);
-        for (int j = 0; j < g.Length; j++) g[j] = Vector.ConditionalSelect(Vector.GreaterThan(a[j], Vector<float>.Zero), g[j], Vector<float>.Zero);
-        for (int j = g.Length * Vector<float>.Count; j < gradient.Length; j++) if (!(activation[j] > 0)) gradient[j] = 0;
-    }
-
-    internal static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

@@ -1,15 +1,19 @@
 using System.Runtime.ExceptionServices;
 using TorchSharp;
 using TorchSharp.Modules;
+using VaeLab.Kernels;
 using VaeLab.Models;
 using VaeLab.Objectives;
+using VaeLab.Optimization;
+using VaeLab.Runtime;
 using static TorchSharp.torch;
-using static VaeLab.Training.MlpBernoulliStep;
+using static VaeLab.Kernels.LinearKernels;
+using static VaeLab.Training.Steps.MlpBernoulliStep;
 
-namespace VaeLab.Training;
+namespace VaeLab.Training.Steps;
 
-/// <summary>One tensor-parallel step: the batch's mean loss and summed ELBO terms (nats), and whether every part was updated.</summary>
-internal readonly record struct TensorParallelOutcome(double Loss, double ReconstructionSum, double KlSum, bool LossFinite, bool Updated);
+/// <summary>One layer-split pass: the batch's mean loss and summed ELBO terms (nats), and whether every part was updated.</summary>
+internal readonly record struct SplitLayersOutcome(double Loss, double ReconstructionSum, double KlSum, bool LossFinite, bool Updated);
 
 /// <summary>
 /// The β-ELBO step of a one-hidden-layer MLP VAE with a Bernoulli likelihood (the reference recipe's 784-400-20) with its two
@@ -23,23 +27,16 @@ internal readonly record struct TensorParallelOutcome(double Loss, double Recons
 /// Why (docs/benchmarks.md): a data-parallel step reads every parameter on every core and adds every core's gradient, so
 /// 2.6 MB cross between the cores each step; where the hypervisor places the two vCPUs on cores that share no L3 that costs
 /// ~0.8 ms of a 4 ms step. Here about 0.3 MB cross. The result is one model's on the whole batch with one ε: every thread
-/// draws the same ε from a generator seeded <see cref="DataParallelStep.ShardSeed"/>(seed, step, 0), so it equals autograd's
+/// draws the same ε from a generator seeded <see cref="Seeds.Mix"/>(seed, step, 0), so it equals autograd's
 /// gradient of <see cref="Elbo.Estimate(VariationalAutoencoder, Tensor, Generator?, int)"/> with that generator (to float
 /// rounding; tests and check 5), for any number of threads. The formulas are <see cref="MlpBernoulliStep"/>'s.
 /// </remarks>
-internal sealed class TensorParallelStep : IDisposable
+internal sealed class SplitLayersStep : ITrainingStep
 {
-    /// <summary>
-    /// Largest batch for which training splits the layers rather than the examples. Every thread computes the latent layer
-    /// for the whole batch and the partial ∂h₃ it exchanges grows with it, while the examples' split moves the same 2.6 MB
-    /// whatever the batch: measured on the reference model (2 cores, 2026-12-03, alternating epochs), the layer split was
-    /// 1–2 % ahead at 256, 2–3 % behind at 512 and 7–9 % behind at 1,024.
-    /// </summary>
-    public const int LargestBatch = 256;
-
     /// <summary>Fewest units (hidden units, pixels) a thread's block holds; blocks start on 16-element (64-byte) boundaries.</summary>
     public const int BlockAlignment = 16;
 
+    readonly StepSetup setup;
     readonly FlatAdam optimizer;
     readonly Linear input, head, latentLayer, output;   // D→H, H→2d, d→H₃, H₃→D
     readonly int latent, hidden, decoderHidden, dimensions;
@@ -55,9 +52,17 @@ internal sealed class TensorParallelStep : IDisposable
     long capacity;
     volatile bool failed;
 
-    TensorParallelStep(FlatAdam optimizer, Linear[] encoder, Linear[] decoder, int threads, int threadsPerThread)
+    /// <summary>The layer-split step for the model of <paramref name="setup"/>, which <see cref="StepSelector.WhyNotSplitLayers"/> must accept.</summary>
+    /// <exception cref="ArgumentException">The selector's rules rule the model, objective or settings out (the message says which).</exception>
+    public SplitLayersStep(StepSetup setup, TrainingStrategy strategy, int threadsPerThread)
     {
-        this.optimizer = optimizer;
+        if (StepSelector.WhyNotSplitLayers(setup.Model, setup.Objective, setup.Options, strategy.Threads, setup.Optimizer) is string why)
+            throw new ArgumentException($"SplitLayers cannot train this model: {why}", nameof(setup));
+        this.setup = setup;
+        Strategy = strategy;
+        int threads = strategy.Threads;
+        optimizer = setup.Optimizer;
+        Linear[] encoder = ((MlpEncoder)setup.Model.Encoder).LinearLayers.ToArray(), decoder = ((MlpDecoder)setup.Model.Decoder).LinearLayers.ToArray();
         (input, head) = (encoder[0], encoder[1]);
         (latentLayer, output) = (decoder[0], decoder[1]);
         hidden = (int)input.weight!.shape[0];
@@ -95,32 +100,17 @@ internal sealed class TensorParallelStep : IDisposable
 
     long Offset(Tensor parameter) => optimizer.OffsetOf(parameter);
 
+    /// <inheritdoc/>
+    public TrainingStrategy Strategy { get; }
+
+    /// <inheritdoc/>
+    public int KernelThreads => ThreadsPerThread;
+
     /// <summary>Number of threads the layers are split between.</summary>
     public int Threads => generators.Length;
 
     /// <summary>libtorch threads each of them runs its kernels with.</summary>
     public int ThreadsPerThread { get; }
-
-    /// <summary>
-    /// The step for <paramref name="model"/> trained by <paramref name="optimizer"/> (which must hold exactly its parameters),
-    /// or null where it does not apply: another objective than the β-ELBO, an encoder or decoder with other than one hidden
-    /// layer, another likelihood, element type or device, or layers too narrow for <paramref name="threads"/> blocks.
-    /// </summary>
-    public static TensorParallelStep? TryCreate(VariationalAutoencoder model, ObjectiveOptions objective, FlatAdam optimizer, int threads, int threadsPerThread)
-    {
-        if (threads < 2 || objective.Kind != ObjectiveKind.BetaElbo) return null;
-        if (model.Encoder is not MlpEncoder mlpEncoder || model.Decoder is not MlpDecoder mlpDecoder || model.Likelihood is not BernoulliLikelihood) return null;
-        Linear[] encoder = mlpEncoder.LinearLayers.ToArray(), decoder = mlpDecoder.LinearLayers.ToArray();
-        if (encoder.Length != 2 || decoder.Length != 2) return null;
-        Linear[] layers = [.. encoder, .. decoder];
-        if (layers.Any(l => l.weight is null || l.bias is null || l.weight.dtype != ScalarType.Float32 || l.weight.device_type != DeviceType.CPU)) return null;
-        if (model.parameters().Count() != 2 * layers.Length || optimizer.Count != model.parameters().Sum(p => p.numel())) return null;
-        long hiddenUnits = encoder[0].weight!.shape[0], pixels = encoder[0].weight!.shape[1];
-        if (hiddenUnits < BlockAlignment * threads || pixels < BlockAlignment * threads || decoder[1].weight!.shape[0] != pixels) return null;
-        // The latent layer is computed by every thread: worth it only while it is a small part of the work.
-        if (decoder[0].weight!.numel() * 8 > layers.Sum(l => l.weight!.numel())) return null;
-        return new TensorParallelStep(optimizer, encoder, decoder, threads, threadsPerThread);
-    }
 
     /// <summary>Blocks [start, start + count) of <paramref name="units"/> for <paramref name="parts"/> threads, on 16-unit boundaries.</summary>
     public static (int Start, int Count)[] Blocks(int units, int parts)
@@ -134,7 +124,7 @@ internal sealed class TensorParallelStep : IDisposable
     /// whole batch's) and the Adam update, with ε from a generator seeded <paramref name="seed"/>. Where the loss is not finite
     /// nothing is updated; where a gradient is not finite the update stops before it (each thread in its own part).
     /// </summary>
-    public TensorParallelOutcome Run(Tensor x, double beta, long seed)
+    public SplitLayersOutcome Pass(Tensor x, double beta, long seed)
     {
         long n = x.shape[0];
         if (n > capacity) Allocate(n);
@@ -143,8 +133,7 @@ internal sealed class TensorParallelStep : IDisposable
         failed = false;
         Array.Clear(stepped);
         // The calling thread is thread 0: kernels with the workers' thread count (the training loop has set it already).
-        int callerThreads = get_num_threads();
-        if (callerThreads != ThreadsPerThread) set_num_threads(ThreadsPerThread);
+        using var kernelThreads = TorchThreads.Use(ThreadsPerThread);
         optimizer.BeginStep();
         try
         {
@@ -155,10 +144,6 @@ internal sealed class TensorParallelStep : IDisposable
             if (!stepped.Any(b => b)) optimizer.AbandonStep();
             throw;
         }
-        finally
-        {
-            if (callerThreads != ThreadsPerThread) set_num_threads(callerThreads);
-        }
         Exception? error = errors.FirstOrDefault(e => e is not null);
         Array.Clear(errors);
         if (error is not null)
@@ -168,18 +153,46 @@ internal sealed class TensorParallelStep : IDisposable
             ExceptionDispatchInfo.Capture(error).Throw();
         }
         var (reconstruction, kl, finite) = results[0];
-        double loss = (beta * kl - reconstruction) / n;
+        double loss = BetaElboLoss.Mean(reconstruction, kl, beta, n);
         if (!finite)
         {
             optimizer.AbandonStep();
-            return new TensorParallelOutcome(loss, reconstruction, kl, LossFinite: false, Updated: false);
+            return new SplitLayersOutcome(loss, reconstruction, kl, LossFinite: false, Updated: false);
         }
         // The layers every thread read (the head's bias, the latent layer) are updated once all are done with them.
         bool all = updated.All(u => u);
         foreach (var (start, count) in shared)
             if (all) all = optimizer.StepRange(start, count);
-        return new TensorParallelOutcome(loss, reconstruction, kl, LossFinite: true, Updated: all);
+        return new SplitLayersOutcome(loss, reconstruction, kl, LossFinite: true, Updated: all);
     }
+
+    /// <summary>
+    /// One step of the run: the pass with ε seeded by <see cref="Seeds.Mix"/>(run seed, step, 0). Where the loss is not finite
+    /// the batch is evaluated again with autograd and the same ε, to name what went wrong.
+    /// </summary>
+    public StepResult Run(Tensor x, StepPosition at)
+    {
+        long seed = unchecked((long)Seeds.Mix(setup.Options.Seed, at.Step, 0));
+        SplitLayersOutcome outcome = Pass(x, setup.Objective.BetaAt(at.Step), seed);
+        if (!outcome.LossFinite)
+        {
+            // Nothing was updated: evaluate the batch again with autograd and the same ε, to say what went wrong.
+            using var same = new Generator(0);
+            same.manual_seed(seed);
+            using ObjectiveValue value = TrainingObjective.Evaluate(setup.Objective, setup.Model, x, at.Step, same);
+            throw new NonFiniteValueException(at.Epoch, at.Batch, NonFiniteDiagnosis.Of(setup.Model, value));
+        }
+        if (!outcome.Updated)
+        {
+            // A part of the gradient held a NaN or ±∞ (parts before it were updated, with finite values): name the parameter.
+            NonFiniteDiagnosis.ThrowIfGradientNotFinite(setup.Model, optimizer.GradientNorm(), at);
+            throw new NonFiniteValueException(at.Epoch, at.Batch, "the gradient");
+        }
+        return new StepResult(outcome.Loss, outcome.ReconstructionSum, outcome.KlSum);
+    }
+
+    /// <inheritdoc/>
+    public void Train() => setup.Model.train();
 
     (double Reconstruction, double Kl, bool Finite) RunThread(int s, Tensor x, double beta, long seed)
     {
@@ -245,7 +258,7 @@ internal sealed class TensorParallelStep : IDisposable
                 latentLayer.weight!.grad!.addmm_(gradH3.t(), z, beta: 0, alpha: 1);
                 ColumnSums(Floats(gradH3), Floats(latentLayer.bias!.grad!));
             }
-            Tensor gradHead = LatentBackward(gradH3.mm(latentLayer.weight!), headOutput, epsilon, sigma, beta / n);
+            Tensor gradHead = LatentBackward(gradH3.mm(latentLayer.weight!), headOutput, epsilon, sigma, BetaElboLoss.KlWeight(beta, n));
             if (last) ColumnSums(Floats(gradHead), Floats(head.bias!.grad!));
             head.weight!.grad!.narrow(1, h0, hc).addmm_(gradHead.t(), h1, beta: 0, alpha: 1);
             Tensor gradH1 = gradHead.mm(w2);
