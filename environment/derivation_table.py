@@ -23,10 +23,10 @@ def main():
         sys.exit(__doc__)
     with open(sys.argv[1], encoding="utf-8", newline="") as source:
         rows = list(csv.DictReader(source))
-    print("| check | step | left | right | \\|difference\\| | tolerance | pass |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    print("| row | check | step | left | right | \\|difference\\| | tolerance | pass |")
+    print("|---|---|---|---:|---:|---:|---:|---|")
     for row in rows:
-        cells = [row["check"], row["step"], short(row["left"]), short(row["right"]), short(row["|difference|"]), short(row["tolerance"]), row["pass"]]
+        cells = [row["row"], row["check"], row["step"], short(row["left"]), short(row["right"]), short(row["|difference|"]), short(row["tolerance"]), row["pass"]]
         print("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
 
 

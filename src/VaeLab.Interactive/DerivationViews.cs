@@ -22,13 +22,14 @@ static class DerivationViews
         var html = new StringBuilder();
         html.Append(CultureInfo.InvariantCulture, $"<p><b>{rows.Count(r => r.Pass)} of {rows.Count} derivation rows pass</b> (nats per example unless the step says otherwise; float64)</p>");
         html.Append("<table><thead><tr>");
-        foreach (string column in new[] { "", "check", "step", "left", "right", "difference", "tolerance", "method" })
+        foreach (string column in new[] { "", "row", "check", "step", "left", "right", "difference", "tolerance", "method" })
             html.Append("<th>").Append(WebUtility.HtmlEncode(column)).Append("</th>");
         html.Append("</tr></thead><tbody>");
         foreach (DerivationRow r in IdentityFirst(rows))
         {
             html.Append(r.Pass ? "<tr>" : "<tr style=\"background:#fdd\">")
                 .Append(r.Pass ? "<td style=\"color:#080\">✓ pass</td>" : "<td style=\"color:#c00\"><b>✗ FAIL</b></td>")
+                .Append("<td>").Append(WebUtility.HtmlEncode(r.Id)).Append("</td>")
                 .Append("<td>").Append(WebUtility.HtmlEncode(r.Check)).Append("</td><td>").Append(WebUtility.HtmlEncode(r.Step)).Append("</td>");
             foreach (double v in new[] { r.Left, r.Right, r.Difference, r.Tolerance })
                 html.Append("<td style=\"text-align:right;font-family:monospace\">").Append(DerivationReport.Number(v)).Append("</td>");

@@ -41,7 +41,7 @@ internal static class ReportCommand
             {
                 Console.WriteLine("derivation checks …");
                 derivation = DerivationSuite.Run();
-                Console.WriteLine(derivation.AllPass ? $"all {derivation.Rows.Count} derivation checks pass" : $"{derivation.Failures.Count()} derivation checks FAIL");
+                Console.WriteLine(derivation.AllPass ? $"all {derivation.Rows.Count} derivation rows pass" : $"{derivation.Failures.Count()} of {derivation.Rows.Count} derivation rows FAIL");
             }
             ResultsTable.WriteCsv(ResultsTable.ToDataFrame(runs), Path.Combine(store.Folder, "results.csv"));
             string report = Path.Combine(store.Folder, "report.html");

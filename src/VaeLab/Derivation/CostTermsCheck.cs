@@ -2,6 +2,7 @@ using VaeLab.Models;
 using VaeLab.Objectives;
 using TorchSharp;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Derivation;
 
@@ -12,8 +13,16 @@ namespace VaeLab.Derivation;
 /// TorchSharp's Normal; and every likelihood class as a normalised density (or mass) whose −log is the notes'
 /// reproduction cost, Σ_i ½ log(2πσ_i²) + (x_i − μ_i)²/(2σ_i²) for each Gaussian variant.
 /// </summary>
-public static class CostTermsCheck
+public sealed class CostTermsCheck : IDerivationCheck
 {
+    /// <inheritdoc/>
+    public int Number => 4;
+
+    string IDerivationCheck.Name => Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DerivationRow> Rows(CheckContext context) => Run(context.Components);
+
     /// <summary>The check's name in the report.</summary>
     public const string Name = "4 cost terms";
 

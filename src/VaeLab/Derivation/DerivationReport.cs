@@ -16,7 +16,11 @@ public sealed record DerivationReport(IReadOnlyList<DerivationRow> Rows, TimeSpa
     /// <summary>Rows that failed.</summary>
     public IEnumerable<DerivationRow> Failures => Rows.Where(r => !r.Pass);
 
-    static readonly string[] Columns = ["check", "step", "left", "right", "|difference|", "tolerance", "method", "pass"];
+    static readonly string[] Columns = ["row", "check", "step", "left", "right", "|difference|", "tolerance", "method", "pass"];
+
+    /// <summary>The row with id <paramref name="id"/> ("5.3").</summary>
+    /// <exception cref="KeyNotFoundException">No row has that id in this report.</exception>
+    public DerivationRow Row(string id) => Rows.FirstOrDefault(r => r.Id == id) ?? throw new KeyNotFoundException($"No row {id} in this report (it has {string.Join(", ", Rows.Select(r => r.Id).Take(5))}…).");
 
     /// <summary>Formats a number the way the table shows it (round-trip precision, invariant culture).</summary>
     public static string Number(double value) => value.ToString("G10", CultureInfo.InvariantCulture);
@@ -28,7 +32,7 @@ public sealed record DerivationReport(IReadOnlyList<DerivationRow> Rows, TimeSpa
         var csv = new StringBuilder();
         csv.AppendLine(string.Join(',', Columns));
         foreach (DerivationRow r in Rows)
-            csv.AppendLine(string.Join(',', new[] { r.Check, r.Step, Number(r.Left), Number(r.Right), Number(r.Difference), Number(r.Tolerance), r.Method, r.Pass ? "pass" : "FAIL" }.Select(Field)));
+            csv.AppendLine(string.Join(',', new[] { r.Id, r.Check, r.Step, Number(r.Left), Number(r.Right), Number(r.Difference), Number(r.Tolerance), r.Method, r.Pass ? "pass" : "FAIL" }.Select(Field)));
         return csv.ToString();
     }
 
@@ -51,6 +55,7 @@ public sealed record DerivationReport(IReadOnlyList<DerivationRow> Rows, TimeSpa
         foreach (DerivationRow r in Rows)
         {
             html.Append(r.Pass ? "<tr class=\"pass\">" : "<tr class=\"fail\">");
+            html.Append("<td>").Append(WebUtility.HtmlEncode(r.Id)).Append("</td>");
             html.Append("<td>").Append(WebUtility.HtmlEncode(r.Check)).Append("</td><td>").Append(WebUtility.HtmlEncode(r.Step)).Append("</td>");
             foreach (double v in new[] { r.Left, r.Right, r.Difference, r.Tolerance }) html.Append("<td class=\"n\">").Append(Number(v)).Append("</td>");
             html.Append("<td>").Append(WebUtility.HtmlEncode(r.Method)).Append("</td><td>").Append(r.Pass ? "pass" : "FAIL").Append("</td></tr>");

@@ -14,6 +14,13 @@ namespace VaeLab.Derivation;
 /// <param name="Pass">Whether the difference is within the tolerance.</param>
 public sealed record DerivationRow(string Check, string Step, double Left, double Right, double Difference, double Tolerance, string Method, bool Pass)
 {
+    /// <summary>
+    /// The row's stable id, "check.row" (e.g. "5.3": check 5's third row), given by <see cref="DerivationSuite"/> in the order
+    /// the check lists its rows on the library; `vaelab check --only 5.3`, the tests and docs/derivation.md use it. Empty for
+    /// rows made outside the suite.
+    /// </summary>
+    public string Id { get; init; } = "";
+
     /// <summary>An equality row: passes when |left − right| ≤ tolerance (NaN never passes).</summary>
     public static DerivationRow Equal(string check, string step, double left, double right, double tolerance, string method)
     {

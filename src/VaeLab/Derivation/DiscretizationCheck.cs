@@ -12,8 +12,16 @@ namespace VaeLab.Derivation;
 /// the change of variables <see cref="PixelBins.LogJacobianNats"/>, is a lower bound on the discretised Gaussian's mass of
 /// the same bin that becomes tight when the bin is small against σ.
 /// </summary>
-public static class DiscretizationCheck
+public sealed class DiscretizationCheck : IDerivationCheck
 {
+    /// <inheritdoc/>
+    public int Number => 6;
+
+    string IDerivationCheck.Name => Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DerivationRow> Rows(CheckContext context) => Run(context.Components);
+
     /// <summary>The check's name in the report.</summary>
     public const string Name = "6 8-bit pixels";
 

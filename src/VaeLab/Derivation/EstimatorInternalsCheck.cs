@@ -4,6 +4,7 @@ using VaeLab.Evaluation;
 using VaeLab.Evaluation.Inference;
 using VaeLab.Models;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Derivation;
 
@@ -15,8 +16,16 @@ namespace VaeLab.Derivation;
 /// p(x|z), not its mean), and the gap decomposition's arithmetic (every mean and standard error over its per-example values,
 /// the gaps adding up, L[q*], the approximation gap and the total gap on 8-bit data against closed forms).
 /// </summary>
-public static class EstimatorInternalsCheck
+public sealed class EstimatorInternalsCheck : IDerivationCheck
 {
+    /// <inheritdoc/>
+    public int Number => 9;
+
+    string IDerivationCheck.Name => Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DerivationRow> Rows(CheckContext context) => Run(context.Components);
+
     /// <summary>The check's name in the report.</summary>
     public const string Name = "9 estimator internals";
 

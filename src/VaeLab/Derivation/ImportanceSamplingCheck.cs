@@ -4,6 +4,7 @@ using VaeLab.Evaluation;
 using VaeLab.Models;
 using VaeLab.Objectives;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Derivation;
 
@@ -15,8 +16,21 @@ namespace VaeLab.Derivation;
 /// are log p(x) to round-off with zero Monte Carlo error; the evaluator's averages and standard errors equal a
 /// loop written here over the same draws.
 /// </summary>
-public static class ImportanceSamplingCheck
+public sealed class ImportanceSamplingCheck : IDerivationCheck
 {
+    /// <inheritdoc/>
+    public int Number => 3;
+
+    string IDerivationCheck.Name => Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DerivationRow> Rows(CheckContext context)
+    {
+        var rows = Run(context.Components, out BoundsSummary bounds);
+        context.Bounds = bounds;
+        return rows;
+    }
+
     /// <summary>The check's name in the report.</summary>
     public const string Name = "3 importance sampling";
 

@@ -3,6 +3,7 @@ using VaeLab.Models;
 using VaeLab.Objectives;
 using TorchSharp;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Derivation;
 
@@ -15,8 +16,21 @@ namespace VaeLab.Derivation;
 /// Every estimate is the library's (<see cref="AnnealedImportanceSampling"/>, <see cref="LocalPosterior"/>); every reference is
 /// closed form or quadrature.
 /// </summary>
-public static class InferenceGapCheck
+public sealed class InferenceGapCheck : IDerivationCheck
 {
+    /// <inheritdoc/>
+    public int Number => 7;
+
+    string IDerivationCheck.Name => Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DerivationRow> Rows(CheckContext context)
+    {
+        var (model, test, failure) = context.Pinwheel();
+        var rows = Run(context.Components, model, model is null ? null : test);
+        return failure is null ? rows : [context.TrainingFailureRow(Name), .. rows];
+    }
+
     /// <summary>The check's name in the report.</summary>
     public const string Name = "7 inference gap (AIS, BDMC, local q*)";
 

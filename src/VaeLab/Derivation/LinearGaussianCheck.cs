@@ -1,6 +1,7 @@
 using VaeLab.Models;
 using VaeLab.Objectives;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Derivation;
 
@@ -11,8 +12,16 @@ namespace VaeLab.Derivation;
 /// decoder, likelihood, <see cref="GaussianKl"/> and <see cref="Elbo.Estimate(VariationalAutoencoder, Tensor, Generator?, int)"/> meet exact values: to round-off
 /// where the library computes in closed form, within Monte Carlo standard errors where it samples.
 /// </summary>
-public static class LinearGaussianCheck
+public sealed class LinearGaussianCheck : IDerivationCheck
 {
+    /// <inheritdoc/>
+    public int Number => 1;
+
+    string IDerivationCheck.Name => Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DerivationRow> Rows(CheckContext context) => Run(context.Components);
+
     /// <summary>The check's name in the report.</summary>
     public const string Name = "1 linear-Gaussian VAE (exact)";
 

@@ -5,6 +5,7 @@ using VaeLab.Objectives;
 using VaeLab.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Derivation;
 
@@ -14,8 +15,23 @@ namespace VaeLab.Derivation;
 /// it stops changing; the ELBO by the library's <see cref="Elbo.Estimate(VariationalAutoencoder, Tensor, Generator?, int)"/> (cross-checked by Gauss–Hermite);
 /// KL(q ‖ p(z|x)) on a local grid with the posterior normalised there. Nothing on one side is taken from another.
 /// </summary>
-public static class QuadratureCheck
+public sealed class QuadratureCheck : IDerivationCheck
 {
+    /// <inheritdoc/>
+    public int Number => 2;
+
+    string IDerivationCheck.Name => Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DerivationRow> Rows(CheckContext context)
+    {
+        var (model, test, failure) = context.Pinwheel();
+        if (model is null) return [context.TrainingFailureRow(Name)];
+        var rows = Run(context.Components, model, test);
+        context.Posterior = PosteriorOnGrid(model, test[0]);
+        return rows;
+    }
+
     /// <summary>The check's name in the report.</summary>
     public const string Name = "2 quadrature (trained 2-D latent VAE)";
 

@@ -4,6 +4,7 @@ using VaeLab.Evaluation;
 using VaeLab.Evaluation.Inference;
 using VaeLab.Models;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Derivation;
 
@@ -19,8 +20,16 @@ namespace VaeLab.Derivation;
 /// 45 examples in batches of 20 cross the evaluator's batch boundaries and its threads; the discretised likelihood's
 /// evaluations take its blocked no-gradient path.
 /// </summary>
-public static class ReportedFiguresCheck
+public sealed class ReportedFiguresCheck : IDerivationCheck
 {
+    /// <inheritdoc/>
+    public int Number => 8;
+
+    string IDerivationCheck.Name => Name;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<DerivationRow> Rows(CheckContext context) => Run(context.Components);
+
     /// <summary>The check's name in the report.</summary>
     public const string Name = "8 reported figures (every data path)";
 

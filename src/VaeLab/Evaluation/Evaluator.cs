@@ -85,11 +85,9 @@ public static class Evaluator
 
     // Runs evaluate(0 … count − 1) on threads of their own, each batch taken by the next free thread and each thread with an equal
     // share of the caller's libtorch threads (one each on two cores: each thread keeps its activations in its own core's caches,
-    // where libtorch's two-thread kernels pass them between the cores). A new thread also gets a glibc arena of its own: measured
-    // on importance sampling (k = 1,000 and 5,000, 1,000 test images), the main thread's heap paid 1–3 million page faults (a third
-    // of the time) or grew by hundreds of MB, where the same loop on another thread kept the resident set flat at 0.5–0.6 GB.
-    // The arenas keep what the batches free (up to gigabytes over an evaluation): once a second, the thread that finishes a
-    // batch hands it back (NativeHeap.Trim; the measured cost is nil).
+    // where libtorch's two-thread kernels pass them between the cores). A new thread also gets a glibc arena of its own, which
+    // keeps the resident set flat where the main thread's heap paid page faults or grew (docs/benchmarks.md, "Memory"). The
+    // arenas keep what the batches free: once a second, the thread that finishes a batch hands it back (NativeHeap.Trim).
     static void OnEvaluationThreads(int count, Action<int> evaluate)
     {
         int threads = get_num_threads(), workers = Math.Max(1, Math.Min(threads, count)), next = -1;

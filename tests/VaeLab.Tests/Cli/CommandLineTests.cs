@@ -43,6 +43,9 @@ public class CommandLineTests
     [InlineData("gap --store /nonexistent/results", "--run")]
     [InlineData("gap --store /nonexistent/results --run d20-b1-s0-abc", "No results store at '/nonexistent/results'")]
     [InlineData("gap --checkpoint /nonexistent/model.ckpt --examples 5", "/nonexistent/model.ckpt")]
+    [InlineData("check --only 5.x", "'5.x' is neither a check number")]
+    [InlineData("check --only 10", "Checks are numbered 1 to 9")]
+    [InlineData("train --likelihood GaussianShared --parallelism SplitLayers --epochs 1", "this model has a GaussianLikelihood, not a Bernoulli likelihood")]
     public async Task BadInputIsOneClearLineAndExitCodeTwo(string arguments, string named)
     {
         var (code, output, error) = await Run(arguments.Split(' '));
@@ -59,8 +62,9 @@ public class CommandLineTests
     {
         using var folder = new TempDirectory();
         string checkpoint = folder.File("model.ckpt");
-        var (trained, _, trainError) = await Run("train", "--epochs", "1", "--importance-samples", "0", "--checkpoint", checkpoint);
+        var (trained, trainOutput, trainError) = await Run("train", "--epochs", "1", "--importance-samples", "0", "--checkpoint", checkpoint);
         Assert.True(trained == 0, trainError);
+        Assert.Matches(@"training step: (OneModel|SplitExamples|SplitLayers), \d+ threads?: ", trainOutput);   // which path trained, and why
         var (code, output, error) = await Run("gap", "--checkpoint", checkpoint, "--quick", "--examples", "12");
         Assert.True(code == 0, error);
         Assert.Contains("estimated time:", output);

@@ -3,6 +3,7 @@ using VaeLab.Data.Synthetic;
 using VaeLab.Derivation;
 using VaeLab.Models;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Tests.Derivation;
 
@@ -151,7 +152,7 @@ public class DerivationChecksTests
         var report = new DerivationReport(rows, TimeSpan.FromSeconds(1));
         string[] lines = report.ToCsv().TrimEnd().Split('\n');
         Assert.Equal(rows.Count + 1, lines.Length);
-        Assert.StartsWith("check,step,left,right", lines[0]);
+        Assert.StartsWith("row,check,step,left,right", lines[0]);
         Assert.Contains(",\"10,000 draws of VariationalAutoencoder.Reparameterize;", report.ToCsv()); // a comma inside a field: quoted
         string html = report.ToHtml();
         Assert.Equal(rows.Count, html.Split("<tr class=\"pass\">").Length - 1);
@@ -181,6 +182,10 @@ public class DerivationSuiteTests
         Assert.Equal([name], report.Rows.Select(r => r.Check).Distinct());
         Assert.Equal([name], names);
         Assert.Equal(9, DerivationSuite.CheckCount);
+        // Every row has the id of its place in its check: number.1, number.2, … in the order the check lists them.
+        Assert.Equal(Enumerable.Range(1, report.Rows.Count).Select(i => $"{number}.{i}"), report.Rows.Select(r => r.Id));
+        Assert.Equal(name, DerivationChecks.All[number - 1].Name);
+        Assert.Equal(number, DerivationChecks.All[number - 1].Number);
     }
 
     [Fact]
@@ -192,6 +197,17 @@ public class DerivationSuiteTests
         Assert.True(report.AllPass);
         Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [10]));
         Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [0]));
+
+        // A row by its id: its check runs, that row alone is kept, and it is the row the whole check lists at that place.
+        DerivationReport rows = DerivationSuite.Run(null, null, ["5.3", "5.1"]);
+        Assert.Equal(["5.1", "5.3"], rows.Rows.Select(r => r.Id));
+        Assert.Equal(report.Row("5.3").Step, rows.Row("5.3").Step);
+        Assert.Equal(report.Row("5.3").Left, rows.Row("5.3").Left);
+        var missing = Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(null, null, ["5.99"]));
+        Assert.Contains($"rows 5.1 to 5.{report.Rows.Count}", missing.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(null, null, ["five"]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(null, null, ["5.0"]));
+        Assert.Throws<KeyNotFoundException>(() => report.Row("6.1"));
     }
 
     sealed class Collect(List<string> names) : IProgress<string>

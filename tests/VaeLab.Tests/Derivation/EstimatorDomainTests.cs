@@ -3,6 +3,7 @@ using VaeLab.Evaluation;
 using VaeLab.Models;
 using VaeLab.Objectives;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Tests.Derivation;
 

@@ -2,6 +2,7 @@ using VaeLab.Data;
 using VaeLab.Evaluation;
 using VaeLab.Models;
 using VaeLab.Training;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Tests.Evaluation;
 
@@ -97,7 +98,7 @@ public class ImportanceSamplingAgainstExactTests
         var model = config.Build();
         model.to(ScalarType.Float64);
         var decoderLayer = model.Decoder.modules().OfType<TorchSharp.Modules.Linear>().Single();
-        using var exact = new VaeLab.Models.LinearGaussianModel(decoderLayer.weight!, decoderLayer.bias!, 0.5);
+        using var exact = new VaeLab.Derivation.References.LinearGaussianModel(decoderLayer.weight!, decoderLayer.bias!, 0.5);
         using var generator = new Generator(3);
         var (x, _) = exact.Sample(40, generator);
         using var data = new VaeLab.Data.Dataset("linear", "test", x);

@@ -1,4 +1,5 @@
 using VaeLab.Models;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Tests.Models;
 

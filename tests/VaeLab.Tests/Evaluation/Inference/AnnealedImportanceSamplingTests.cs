@@ -2,6 +2,7 @@ using VaeLab.Evaluation;
 using VaeLab.Evaluation.Inference;
 using VaeLab.Models;
 using static TorchSharp.torch;
+using VaeLab.Derivation.References;
 
 namespace VaeLab.Tests.Evaluation.Inference;
 

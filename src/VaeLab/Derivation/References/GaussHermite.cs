@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace VaeLab.Derivation;
+namespace VaeLab.Derivation.References;
 
 /// <summary>
 /// Gauss–Hermite quadrature: ∫ e^(−t²) f(t) dt ≈ Σ_i w_i f(t_i), exact for polynomials of degree below 2n.

@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace VaeLab.Derivation;
+namespace VaeLab.Derivation.References;
 
 /// <summary>
 /// Gaussian quantities computed the way the library does not, for the reference side of a check: log-densities

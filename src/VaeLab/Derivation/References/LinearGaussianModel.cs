@@ -1,7 +1,8 @@
 using TorchSharp;
+using VaeLab.Models;
 using static TorchSharp.torch;
 
-namespace VaeLab.Models;
+namespace VaeLab.Derivation.References;
 
 /// <summary>
 /// The linear-Gaussian latent model (probabilistic PCA; Tipping and Bishop 1999): p(z) = N(0, I_d),
