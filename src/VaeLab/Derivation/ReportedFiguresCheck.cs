@@ -99,6 +99,7 @@ public sealed class ReportedFiguresCheck : IDerivationCheck
         rows.Add(DerivationRow.Equal(Name, $"{path}: the test ELBO at q = p(z|x) = exact log p(x)", elbo.ElboNats, exactMean, 4 * se, elboMethod));
         double reconstruction = exact.add(kl).mean().item<double>();
         rows.Add(DerivationRow.Equal(Name, $"{path}: the test ELBO's E_q[log p(x|z)] = log p(x) + KL(q ‖ p(z))", elbo.ReconstructionLogLikelihoodNats, reconstruction, 4 * se, elboMethod));
+        rows.Add(DerivationRow.Equal(Name, $"{path}: the test ELBO's distortion (results.csv distortion_nats) = −log p(x) − KL(q ‖ p(z))", elbo.DistortionNats, -reconstruction, 4 * se, elboMethod));
         rows.Add(DerivationRow.Equal(Name, $"{path}: the test ELBO's KL(q ‖ p(z)) = the dense-matrix KL of the exact posterior", elbo.KlNats, kl.mean().item<double>(), 1e-8,
             "Evaluator.TestElbo's mean analytic KL against ReferenceGaussian.KlToStandardNormal of Woodbury's posterior; tolerance 1e-8"));
         rows.Add(DerivationRow.Equal(Name, $"{path}: the test ELBO's standard error = the standard deviation of log p(x) over examples / √n",
