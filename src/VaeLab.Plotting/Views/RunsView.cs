@@ -14,7 +14,7 @@ public static class RunsView
         bool scores = rows.Any(r => r.Disentanglement is not null);
         string[] columns = ["run", "latent", "β", "seed", "epochs", "likelihood", "test ELBO ± SE over examples", "E_q[log p(x|z)]", "KL (rate)", "log p(x) ± Monte Carlo SE", "bits/dim", "figures are", "active units"];
         if (scores) columns = [.. columns, "MIG", "FactorVAE", "β-VAE"];
-        var table = new ValueTable($"{rows.Length} run{(rows.Length == 1 ? "" : "s")} (nats per example)", [.. columns, "wall s"]);
+        var table = new ValueTable($"{rows.Length} run{(rows.Length == 1 ? "" : "s")} (nats per example)", [.. columns, "training step", "wall s"]);
         static string F(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";
         static string F3(double? v) => v is double value ? value.ToString("F3", CultureInfo.InvariantCulture) : "–";
         foreach (RunResult r in rows)
@@ -26,7 +26,9 @@ public static class RunsView
                 $"{F(r.TestElboNats)} ± {F(r.TestElboStandardError)}", F(r.ReconstructionLogLikelihoodNats), F(r.KlNats),
                 double.IsFinite(r.LogLikelihoodStandardError) ? $"{F(r.LogLikelihoodNats)} ± {F(r.LogLikelihoodStandardError)}" : F(r.LogLikelihoodNats),
                 r.BitsPerDimension.ToString("F3", CultureInfo.InvariantCulture), r.Treatment?.Label ?? "–",
-                $"{r.ActiveUnits} / {r.Config.LatentDimensions}", .. disentanglement, r.WallSeconds.ToString("F1", CultureInfo.InvariantCulture)]);
+                $"{r.ActiveUnits} / {r.Config.LatentDimensions}", .. disentanglement,
+                r.Strategy is { } strategy ? $"{strategy.Parallelism}, {strategy.Threads} thread{(strategy.Threads == 1 ? "" : "s")}" : "–",
+                r.WallSeconds.ToString("F1", CultureInfo.InvariantCulture)]);
         }
         return table;
     }

@@ -28,7 +28,7 @@ public sealed class InferenceGapCheck : IDerivationCheck
     {
         var (model, test, failure) = context.Pinwheel();
         var rows = Run(context.Components, model, model is null ? null : test);
-        return failure is null ? rows : [context.TrainingFailureRow(Name), .. rows];
+        return failure is null ? rows : [.. rows, context.TrainingFailureRow(Name)];   // last, where the rows on the trained model would be
     }
 
     /// <summary>The check's name in the report.</summary>

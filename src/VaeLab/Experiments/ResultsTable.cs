@@ -74,7 +74,16 @@ public static class ResultsTable
     public static void WriteCsv(DataFrame frame, string path) =>
         AtomicFile.Write(path, stream => DataFrame.SaveCsv(frame, stream, ',', header: true, encoding: new UTF8Encoding(false), cultureInfo: CultureInfo.InvariantCulture));
 
-    /// <summary>Reads a CSV written by <see cref="WriteCsv"/> with explicit column types (no guessing from the first rows).</summary>
-    public static DataFrame ReadCsv(string path) =>
-        DataFrame.LoadCsv(path, ',', header: true, columnNames: Columns.ToArray(), dataTypes: ColumnTypes, encoding: Encoding.UTF8, cultureInfo: CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Reads a CSV written by <see cref="WriteCsv"/> with explicit column types (no guessing from the first rows), matching
+    /// columns by the names in its header line: a table written with fewer columns (before one was added) reads as it was.
+    /// </summary>
+    public static DataFrame ReadCsv(string path)
+    {
+        string header;
+        using (var reader = new StreamReader(path, Encoding.UTF8)) header = reader.ReadLine() ?? throw new FormatException($"'{path}' is empty: no header line.");
+        string[] names = header.Split(',');
+        Type[] types = names.Select(name => Columns.ToList().IndexOf(name) is int i and >= 0 ? ColumnTypes[i] : typeof(string)).ToArray();
+        return DataFrame.LoadCsv(path, ',', header: true, columnNames: names, dataTypes: types, encoding: Encoding.UTF8, cultureInfo: CultureInfo.InvariantCulture);
+    }
 }

@@ -23,7 +23,7 @@ public sealed class Trainer : IDisposable
     readonly FlatAdam optimizer;
     readonly Generator generator;
     readonly List<EpochMetrics> history = new();
-    readonly ITrainingStep step;
+    ITrainingStep step;
 
     /// <summary>
     /// Prepares training of <paramref name="model"/> (moved to <see cref="TorchRuntime.Device"/>) and chooses how its steps run
@@ -98,11 +98,13 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// Continues from a checkpoint: loads parameters, optimiser state, generator state, epoch, step and history.
-    /// The options must match the checkpoint's except <see cref="TrainingOptions.Epochs"/> and how steps run
-    /// (<see cref="TrainingOptions.Parallelism"/>, <see cref="TrainingOptions.Threads"/>): a run resumes exactly with the
-    /// strategy and threads its epochs record.
+    /// The options must match the checkpoint's except <see cref="TrainingOptions.Epochs"/> and how steps run. A run continues
+    /// exactly only with the strategy and threads it ran with (they decide its ε streams), so with
+    /// <see cref="TrainingParallelism.Auto"/> the trainer takes the checkpoint's strategy and threads (<see cref="Strategy"/>
+    /// says so), and a strategy or thread count asked for explicitly must be the checkpoint's.
     /// </summary>
-    /// <exception cref="CheckpointException">Corrupt, of another architecture, or written with other options.</exception>
+    /// <exception cref="CheckpointException">Corrupt, of another architecture, written with other options, or with another
+    /// strategy than the one asked for.</exception>
     public void Resume(string checkpointPath)
     {
         CheckpointHeader header = Checkpoint.ReadHeader(checkpointPath);
@@ -111,11 +113,37 @@ public sealed class Trainer : IDisposable
         if (mine != theirs)
             throw new CheckpointException(checkpointPath,
                 $"it was written with other training options; resuming would not continue the same run.\n  checkpoint: {theirs}\n  now:        {mine}");
+        if (header.Strategy is TrainingStrategy recorded && (recorded.Parallelism, recorded.Threads) != (Strategy.Parallelism, Strategy.Threads))
+            ContinueWith(recorded, checkpointPath);
         header = Checkpoint.Load(checkpointPath, Model, optimizer, generator);
         EpochsDone = header.Epoch;
         Step = header.Step;
         history.Clear();
         history.AddRange(header.History);
+    }
+
+    // The checkpoint's run used another strategy or thread count: take it where Auto chose, refuse where the options asked.
+    void ContinueWith(TrainingStrategy recorded, string checkpointPath)
+    {
+        bool asked = Options.Parallelism != TrainingParallelism.Auto || Options.Threads is not null;
+        if (asked)
+            throw new CheckpointException(checkpointPath,
+                $"its run trained with {recorded.Parallelism} on {recorded.Threads} thread(s), these options ask for {Strategy.Parallelism} on {Strategy.Threads}: " +
+                $"the run would continue with other ε. Ask for Parallelism = {recorded.Parallelism}, Threads = {recorded.Threads} (or Auto) to continue it exactly.");
+        TrainingOptions same = Options with { Parallelism = recorded.Parallelism, Threads = recorded.Threads };
+        TrainingStrategy strategy;
+        try
+        {
+            strategy = StepSelector.Choose(Model, same, optimizer, recorded.Threads);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointException(checkpointPath, $"its run trained with {recorded.Parallelism} on {recorded.Threads} thread(s), which cannot run here: {e.Message}", e);
+        }
+        step.Dispose();
+        step = StepSelector.Create(new StepSetup(Model, optimizer, same.ObjectiveOrDefault, same, generator),
+            strategy with { Reason = $"resumed as the checkpoint's run trained ({Strategy.Reason.Split(':')[0]} would have chosen {Strategy.Parallelism} on {Strategy.Threads})" },
+            recorded.Threads);
     }
 
     /// <summary>Writes a checkpoint of the current state to <paramref name="path"/> (atomically).</summary>

@@ -2,7 +2,8 @@ namespace VaeLab.Training;
 
 /// <summary>
 /// How a training step spreads over the cores (<see cref="TrainingOptions.Parallelism"/> asks, <see cref="Trainer.Strategy"/>
-/// says what ran). The rules that decide, and why a strategy cannot apply, are in one place: docs/training.md lists them.
+/// says what ran). The rules that decide, and why a strategy cannot apply, are in one place, <c>Training/Steps/StepSelector.cs</c>;
+/// docs/benchmarks.md ("How a training step runs") gives the measurements behind them.
 /// </summary>
 public enum TrainingParallelism
 {

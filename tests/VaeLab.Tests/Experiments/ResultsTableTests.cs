@@ -74,4 +74,30 @@ public class ResultsTableTests
             CultureInfo.CurrentCulture = previous;
         }
     }
+
+    [Fact]
+    public void TheStrategyIsAColumnAndATableWithoutItStillReadsByName()
+    {
+        var run = Row(10, 4, -250.25) with { };
+        var withStrategy = run with { Strategy = new VaeLab.Training.TrainingStrategy(VaeLab.Training.TrainingParallelism.SplitLayers, 2, "Auto: …") };
+        var frame = ResultsTable.ToDataFrame([withStrategy, Row(2, 1, -260.5)]);
+        Assert.Equal("", (string)frame["parallelism"][0]!);   // a row written before the strategy was recorded
+        Assert.Equal(("SplitLayers", 2), ((string)frame["parallelism"][1]!, (int)frame["threads"][1]!));
+
+        using var folder = new TempDirectory();
+        var store = new ResultStore(folder.File("store"));
+        store.Add(withStrategy);
+        Assert.Equal((VaeLab.Training.TrainingParallelism.SplitLayers, 2), (store.Load().Single().Strategy!.Parallelism, store.Load().Single().Strategy!.Threads));
+
+        // A results.csv of the columns before parallelism and threads: every column reads under its own name.
+        string path = folder.File("results.csv");
+        ResultsTable.WriteCsv(frame, path);
+        string[] lines = File.ReadAllLines(path);
+        int drop1 = Array.IndexOf(lines[0].Split(','), "parallelism"), drop2 = Array.IndexOf(lines[0].Split(','), "threads");
+        File.WriteAllLines(path, lines.Select(l => string.Join(',', l.Split(',').Where((_, i) => i != drop1 && i != drop2))));
+        var back = ResultsTable.ReadCsv(path);
+        Assert.Equal(12.5, (double)back["wall_seconds"][0]!);
+        Assert.Equal(-250.25, (double)back["test_elbo_nats"][1]!);
+        Assert.DoesNotContain(back.Columns, c => c.Name == "parallelism");
+    }
 }

@@ -187,6 +187,10 @@ public class DataParallelTests
         Assert.Equal(TrainingParallelism.OneModel, noConfig.Parallelism);
         Assert.Contains("not built from a VaeConfig", noConfig.Reason);
 
+        // Many threads, a small batch: Auto splits into as many shards of 16 as the batch holds, not one per thread.
+        using (var many = new Trainer(gaussian, new TrainingOptions(BatchSize: 32, Threads: 8)))
+            Assert.Equal((TrainingParallelism.SplitExamples, 2), (many.Strategy.Parallelism, many.Strategy.Threads));
+
         var refused = Assert.Throws<ArgumentException>(() => new Trainer(model, Options(1, objective: new ObjectiveOptions(ObjectiveKind.Capacity)) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 }));
         Assert.Contains("not a mean over examples", refused.Message);
         refused = Assert.Throws<ArgumentException>(() => new Trainer(assembled, Options(1) with { Parallelism = TrainingParallelism.SplitExamples, Threads = 2 }));

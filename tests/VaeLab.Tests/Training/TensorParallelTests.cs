@@ -304,6 +304,39 @@ public class TensorParallelTests
     }
 
     [Fact]
+    public void AutoResumesWithTheCheckpointsStrategyAndAnExplicitOtherOneIsRefused()
+    {
+        using Dataset data = TestModels.SmallShapes(160);
+        using var folder = new TempDirectory();
+        string checkpoint = folder.File("run.ckpt");
+        IReadOnlyList<EpochMetrics> uninterrupted;
+        var (first, _) = TestModels.SmallVae(1);
+        using (var trainer = new Trainer(first, Options(4) with { Threads = 2 }))
+            uninterrupted = trainer.Fit(data, data).Select(m => m.WithoutTimings()).ToArray();
+        var (half, _) = TestModels.SmallVae(1);
+        using (var trainer = new Trainer(half, Options(2) with { Threads = 2 }))
+            trainer.Fit(data, data, checkpointPath: checkpoint);
+
+        // One libtorch thread here: Auto alone would train as one model; resuming takes the checkpoint's two-thread layer split.
+        var (resumedModel, _) = TestModels.SmallVae(99);
+        using (TorchThreads.Use(1))
+        using (var resumed = new Trainer(resumedModel, Options(4)))
+        {
+            Assert.Equal(TrainingParallelism.OneModel, resumed.Parallelism);
+            resumed.Resume(checkpoint);
+            Assert.Equal((TrainingParallelism.SplitLayers, 2), (resumed.Strategy.Parallelism, resumed.Strategy.Threads));
+            Assert.Contains("resumed as the checkpoint's run trained", resumed.Strategy.Reason);
+            Assert.Equal(uninterrupted, resumed.Fit(data, data).Select(m => m.WithoutTimings()).ToArray());
+        }
+
+        var (other, _) = TestModels.SmallVae(99);
+        using var asked = new Trainer(other, Options(4) with { Parallelism = TrainingParallelism.OneModel });
+        var refused = Assert.Throws<CheckpointException>(() => asked.Resume(checkpoint));
+        Assert.Contains("trained with SplitLayers on 2 thread(s)", refused.Message);
+        Assert.Contains("Parallelism = SplitLayers, Threads = 2", refused.Message);
+    }
+
+    [Fact]
     public void ANaNStopsTrainingNamingTheTermWithNothingUpdated()
     {
         using Dataset data = TestModels.SmallShapes(64);

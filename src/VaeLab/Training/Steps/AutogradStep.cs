@@ -14,7 +14,7 @@ internal sealed class AutogradStep(StepSetup setup, TrainingStrategy strategy) :
     public TrainingStrategy Strategy => strategy;
 
     /// <inheritdoc/>
-    public int KernelThreads => strategy.Threads;
+    public int KernelThreads => strategy.Threads;   // the count chosen (TrainingOptions.Threads or libtorch's when the trainer was made)
 
     /// <inheritdoc/>
     public void Train() => setup.Model.train();

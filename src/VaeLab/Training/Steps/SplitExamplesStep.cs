@@ -66,7 +66,7 @@ internal sealed class SplitExamplesStep : ITrainingStep
                 if (replica.Signature != model.Signature)
                 {
                     replica.Dispose();
-                    throw new ArgumentException($"The configuration builds '{replica.Signature}', the model is '{model.Signature}': no replica for data-parallel training.", nameof(config));
+                    throw new ArgumentException($"The configuration builds '{replica.Signature}', the model is '{model.Signature}': no replica for data-parallel training.", nameof(setup));
                 }
                 int buffer;
                 try

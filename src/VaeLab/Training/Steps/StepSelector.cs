@@ -10,7 +10,7 @@ namespace VaeLab.Training.Steps;
 /// <summary>
 /// Every rule for how a training step runs, in one place: which strategies can train a model (and, where one cannot, why), which
 /// one <see cref="TrainingParallelism.Auto"/> picks, and when a shard's pass is the hand-derived one. The speed rules' figures
-/// are measured in docs/benchmarks.md ("Which strategy trains").
+/// are measured in docs/benchmarks.md ("How a training step runs").
 /// </summary>
 internal static class StepSelector
 {
@@ -29,7 +29,7 @@ internal static class StepSelector
     {
         ObjectiveOptions objective = options.ObjectiveOrDefault;
         string? layersWhyNot = WhyNotSplitLayers(model, objective, options, threads, optimizer);
-        string? examplesWhyNot = WhyNotSplitExamples(model, objective, options, threads);
+        string? examplesWhyNot = WhyNotSplitExamples(model, objective, options, threads);   // as asked: one shard per thread
         switch (options.Parallelism)
         {
             case TrainingParallelism.OneModel:
@@ -55,9 +55,10 @@ internal static class StepSelector
             return new TrainingStrategy(TrainingParallelism.SplitLayers, shards,
                 $"Auto: a one-hidden-layer MLP with a Bernoulli likelihood and the β-ELBO, batch {options.BatchSize} ≤ {LargestLayerSplitBatch}");
         string layers = autoLayersWhyNot is null ? $"batch {options.BatchSize} > {LargestLayerSplitBatch} for SplitLayers" : $"not SplitLayers: {autoLayersWhyNot}";
-        if (examplesWhyNot is null)
+        string? autoExamplesWhyNot = WhyNotSplitExamples(model, objective, options, shards);
+        if (autoExamplesWhyNot is null)
             return new TrainingStrategy(TrainingParallelism.SplitExamples, shards, $"Auto: {layers}; {shards} shards of ≥ {MinimumShardExamples} examples");
-        return new TrainingStrategy(TrainingParallelism.OneModel, threads, $"Auto: {layers}; not SplitExamples: {examplesWhyNot}");
+        return new TrainingStrategy(TrainingParallelism.OneModel, threads, $"Auto: {layers}; not SplitExamples: {autoExamplesWhyNot}");
     }
 
     /// <summary>The step that runs <paramref name="strategy"/>, each of its threads running libtorch's kernels on an equal share of <paramref name="threads"/>.</summary>
@@ -71,7 +72,7 @@ internal static class StepSelector
     /// <summary>Why the layers cannot be split between <paramref name="threads"/> threads for this model and these settings ("this model has …"); null when they can.</summary>
     public static string? WhyNotSplitLayers(VariationalAutoencoder model, ObjectiveOptions objective, TrainingOptions options, int threads, FlatAdam optimizer)
     {
-        if (threads < 2) return $"there is {threads} thread (set TrainingOptions.Threads or libtorch's thread count)";
+        if (threads < 2) return $"there is {threads} thread (TrainingOptions.Threads, or libtorch's count: `vaelab --threads`)";
         if (objective.Kind != ObjectiveKind.BetaElbo) return $"the objective is {objective.Kind}";
         if (options.GradientClipNorm is not null) return "gradient clipping is on (each thread updates its units before the whole gradient's norm is known)";
         if (ArchitectureWhyNot(model) is string architecture) return architecture;
@@ -82,6 +83,8 @@ internal static class StepSelector
         if (model.parameters().Count() != 2 * layers.Length || optimizer.Count != model.parameters().Sum(p => p.numel()))
             return "this model has parameters outside its four linear layers";
         long hiddenUnits = encoder[0].weight!.shape[0], pixels = encoder[0].weight!.shape[1];
+        if (decoder[1].weight!.shape[0] != pixels)
+            return $"this model's decoder outputs {decoder[1].weight!.shape[0]} values for {pixels} inputs (a thread's pixel block must be the same in both)";
         if (hiddenUnits < SplitLayersStep.BlockAlignment * threads || pixels < SplitLayersStep.BlockAlignment * threads)
             return $"this model has {hiddenUnits} hidden units and {pixels} inputs, fewer than {SplitLayersStep.BlockAlignment} per thread for {threads} threads";
         if (decoder[0].weight!.numel() * 8 > layers.Sum(l => l.weight!.numel()))
@@ -92,7 +95,7 @@ internal static class StepSelector
     /// <summary>Why the examples cannot be split over <paramref name="threads"/> replicas for this model and these settings; null when they can.</summary>
     public static string? WhyNotSplitExamples(VariationalAutoencoder model, ObjectiveOptions objective, TrainingOptions options, int threads)
     {
-        if (threads < 2) return $"there is {threads} thread (set TrainingOptions.Threads or libtorch's thread count)";
+        if (threads < 2) return $"there is {threads} thread (TrainingOptions.Threads, or libtorch's count: `vaelab --threads`)";
         if (!IsMeanOverExamples(objective)) return $"the {objective.Kind} objective is not a mean over examples, so a batch's gradient is not the sum of its parts'";
         if (model.parameters().First().device_type != DeviceType.CPU) return $"the model is on {model.parameters().First().device}, and the split runs on CPU threads";
         if (model.Config is null) return "this model was not built from a VaeConfig, so no replica of it can be made";
