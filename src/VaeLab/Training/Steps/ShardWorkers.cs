@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using VaeLab.Runtime;
 
 namespace VaeLab.Training;
 
@@ -30,7 +31,10 @@ internal sealed class ShardWorkers : IDisposable
         start = Enumerable.Range(0, shards).Select(_ => new ManualResetEventSlim(false, spinCount: 2047)).ToArray();
         done = new CountdownEvent(shards - 1);
         threads = new Thread[shards - 1];
-        int callerThreads = TorchSharp.torch.get_num_threads();
+        // libtorch also keeps the last set_num_threads in a process-wide value that threads new to it start from: once the
+        // workers have set theirs, the caller's is put back, so threads started later (a notebook's, the evaluator's) are not
+        // left single-threaded.
+        using var restore = TorchThreads.Keep();
         using var ready = new CountdownEvent(shards - 1);
         for (int s = 1; s < shards; s++)
         {
@@ -38,11 +42,7 @@ internal sealed class ShardWorkers : IDisposable
             threads[s - 1] = new Thread(() => Loop(shard, threadsPerShard, ready)) { IsBackground = true, Name = $"VaeLab shard {shard}" };
             threads[s - 1].Start();
         }
-        // libtorch also keeps the last set_num_threads in a process-wide value that threads new to it start from: once the
-        // workers have set theirs, put back the caller's, so threads started later (a notebook's, the evaluator's) are not
-        // left single-threaded.
         ready.Wait();
-        TorchSharp.torch.set_num_threads(callerThreads);
     }
 
     /// <summary>Number of shards, the calling thread's included.</summary>
@@ -68,7 +68,7 @@ internal sealed class ShardWorkers : IDisposable
 
     void Loop(int shard, int threadsPerShard, CountdownEvent ready)
     {
-        try { TorchSharp.torch.set_num_threads(threadsPerShard); }
+        try { _ = TorchThreads.Use(threadsPerShard); }   // for the worker's whole life: not restored
         catch (Exception e) { errors[shard] = e; }   // reported by the first Run
         ready.Signal();
         while (true)
