@@ -24,6 +24,9 @@ public class EstimatorDomainTests
         var (x, _) = linear.Sample(3, generator);
         using var data = new Dataset("linear", "test", x.clone());
 
+        // Bits per dimension: one dimension is the edge (−log p / ln 2), none is refused.
+        Assert.Equal(1 / Math.Log(2), BitsPerDimension.FromLogLikelihoodNats(-1, 1), 15);
+        Assert.Equal("dimensions", Assert.Throws<ArgumentOutOfRangeException>(() => BitsPerDimension.FromLogLikelihoodNats(-1, 0)).ParamName);
         Assert.Equal("samples", Assert.Throws<ArgumentOutOfRangeException>(() => Elbo.Estimate(vae, x, generator, samples: 0)).ParamName);
         Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => ImportanceWeightedBound.Estimate(vae, x, 0, generator)).ParamName);
         Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => Evaluator.ImportanceSampledLogLikelihood(vae, data, k: 0)).ParamName);
