@@ -95,6 +95,16 @@ public sealed class FlatAdam : IDisposable
         return gradientBuffers.Count - 1;
     }
 
+    /// <summary>Frees every replica's gradient buffer (the replicas' parameters must no longer be used): back to the model's alone.</summary>
+    internal void RemoveReplicas()
+    {
+        for (int b = gradientBuffers.Count - 1; b >= 1; b--)
+        {
+            gradientBuffers[b].Dispose();
+            gradientBuffers.RemoveAt(b);
+        }
+    }
+
     /// <summary>Gradient buffers: the model's, then one per replica.</summary>
     internal int GradientBuffers => gradientBuffers.Count;
 

@@ -141,6 +141,36 @@ public class DataParallelTests
     }
 
     [Fact]
+    public void AResumedAutoRunKeepsTheCheckpointsShardCountOnAMachineWithMoreThreads()
+    {
+        using Dataset data = TestModels.SmallShapes(192);
+        using var folder = new TempDirectory();
+        string checkpoint = folder.File("run.ckpt");
+        TrainingOptions options = new(Epochs: 4, BatchSize: 64, LearningRate: 3e-3, Seed: 23, Threads: 2);
+        IReadOnlyList<EpochMetrics> uninterrupted;
+        var (first, _) = TestModels.SmallVae(1, likelihood: LikelihoodKind.GaussianShared);
+        using (var trainer = new Trainer(first, options))
+        {
+            Assert.Equal((TrainingParallelism.SplitExamples, 2), (trainer.Strategy.Parallelism, trainer.Strategy.Threads));
+            uninterrupted = trainer.Fit(data, data).Select(m => m.WithoutTimings()).ToArray();
+        }
+        var (half, _) = TestModels.SmallVae(1, likelihood: LikelihoodKind.GaussianShared);
+        using (var trainer = new Trainer(half, options with { Epochs = 2 }))
+            trainer.Fit(data, data, checkpointPath: checkpoint);
+
+        // Three libtorch threads here: Auto alone would split into three shards (other ε); the resumed run keeps two.
+        var (resumedModel, _) = TestModels.SmallVae(99, likelihood: LikelihoodKind.GaussianShared);
+        using (TorchThreads.Use(3))
+        using (var resumed = new Trainer(resumedModel, options with { Threads = null }))
+        {
+            Assert.Equal((TrainingParallelism.SplitExamples, 3), (resumed.Strategy.Parallelism, resumed.Strategy.Threads));
+            resumed.Resume(checkpoint);
+            Assert.Equal((TrainingParallelism.SplitExamples, 2), (resumed.Strategy.Parallelism, resumed.Strategy.Threads));
+            Assert.Equal(uninterrupted, resumed.Fit(data, data).Select(m => m.WithoutTimings()).ToArray());
+        }
+    }
+
+    [Fact]
     public void ClippingTheShardsSummedGradientScalesTheUpdate()
     {
         // Adam divides by √v + ε: a gradient clipped to a norm of 1e-12 moves each parameter by ~lr · 1e-4, an unclipped one by ~lr.

@@ -246,5 +246,6 @@ internal sealed class SplitExamplesStep : ITrainingStep
             models[s].Dispose();
         }
         foreach (var generator in generators) generator.Dispose();
+        optimizer.RemoveReplicas();   // another step (a resumed run's) may take the optimiser on
     }
 }
