@@ -28,19 +28,17 @@ internal static class StepSelector
     public static TrainingStrategy Choose(VariationalAutoencoder model, TrainingOptions options, FlatAdam optimizer, int threads)
     {
         ObjectiveOptions objective = options.ObjectiveOrDefault;
-        string? layersWhyNot = WhyNotSplitLayers(model, objective, options, threads, optimizer);
-        string? examplesWhyNot = WhyNotSplitExamples(model, objective, options, threads);   // as asked: one shard per thread
         switch (options.Parallelism)
         {
             case TrainingParallelism.OneModel:
                 return new TrainingStrategy(TrainingParallelism.OneModel, threads, "asked for");
             case TrainingParallelism.SplitLayers:
-                if (layersWhyNot is not null)
+                if (WhyNotSplitLayers(model, objective, options, threads, optimizer) is string layersWhyNot)
                     throw new ArgumentException($"SplitLayers needs a one-hidden-layer MLP VAE with a Bernoulli likelihood and the β-ELBO, in float32 on the CPU, " +
                                                 $"without gradient clipping, on two or more threads; {layersWhyNot}.", nameof(TrainingOptions.Parallelism));
                 return new TrainingStrategy(TrainingParallelism.SplitLayers, threads, "asked for");
             case TrainingParallelism.SplitExamples:
-                if (examplesWhyNot is not null)
+                if (WhyNotSplitExamples(model, objective, options, threads) is string examplesWhyNot)   // as asked: one shard per thread
                     throw new ArgumentException($"SplitExamples needs a model built from a VaeConfig, an objective that is a mean over examples (β-ELBO, IWAE), " +
                                                 $"the CPU and two or more threads, with at least one example per thread; {examplesWhyNot}.", nameof(TrainingOptions.Parallelism));
                 return new TrainingStrategy(TrainingParallelism.SplitExamples, threads, "asked for");
