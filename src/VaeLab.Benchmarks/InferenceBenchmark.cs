@@ -55,10 +55,9 @@ public static class InferenceBenchmark
         using Tensor localX = all.slice(0, 0, localExamples, 1);
         var fixedSteps = local with { MaxSteps = localSteps, Window = localSteps + 1 };
         var clock = Stopwatch.StartNew();
-        var (m, v, steps) = LocalPosterior.Fit(model, localX.view([localX.shape[0], .. model.InputShape]), fixedSteps, generator);
+        var (fitted, steps) = LocalPosterior.Fit(model, localX.view([localX.shape[0], .. model.InputShape]), fixedSteps, generator);
         double localSeconds = clock.Elapsed.TotalSeconds;
-        m.Dispose();
-        v.Dispose();
+        fitted.Dispose();
         double exampleSteps = (double)steps * localX.shape[0];
         double localGflops = exampleSteps * local.SamplesPerStep * perRow / localSeconds / 1e9;
         return new InferenceBenchmarkResult(1 / aisSecondsPerExample, aisGflops, measured, aisExamples, exampleSteps / localSeconds, localGflops, peakGflops);

@@ -14,7 +14,8 @@ public static class ExperimentCharts
     // Plotly's default colour cycle, so a line and its ±SE companions can share a colour.
     internal static readonly string[] Palette = ["#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880", "#ff97ff", "#fecb52"];
 
-    static string Label(RunResult r) => string.Create(CultureInfo.InvariantCulture, $"d={r.Config.LatentDimensions}, β={r.Config.Beta:G4}, seed {r.Config.Seed}");
+    static string Label(RunResult r) => string.Create(CultureInfo.InvariantCulture, $"d={r.Config.LatentDimensions}, β={r.Config.Beta:G4}, seed {r.Config.Seed}")
+        + (r.Config.Posterior is { } posterior ? $", {posterior}" : "");
 
     /// <summary>Training and test ELBO per epoch, one pair of lines per run.</summary>
     public static GenericChart TrainingCurves(IEnumerable<RunResult> runs) =>
@@ -93,7 +94,7 @@ public static class ExperimentCharts
     public static GenericChart KlPerDimension(IEnumerable<RunResult> runs)
     {
         RunResult[] rows = runs.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed).ToArray();
-        int width = rows.Max(r => r.KlPerDimensionNats.Length);
+        int width = Math.Max(1, rows.Max(r => r.KlPerDimensionNats.Length));   // runs with a full covariance or a flow have no per-dimension split
         double[][] z = rows.Select(r => Enumerable.Range(0, width).Select(j => j < r.KlPerDimensionNats.Length ? r.KlPerDimensionNats[j] : double.NaN).ToArray()).ToArray();
         string[] labels = rows.Select(r => $"{Label(r)} ({r.ActiveUnits} active)").ToArray();
         return Chart.Heatmap<double, int, string, string>(z, X: Enumerable.Range(1, width).ToArray(), Y: labels, Name: "KL per dimension", ColorScale: StyleParam.Colorscale.Viridis)
@@ -103,12 +104,13 @@ public static class ExperimentCharts
     }
 
     /// <summary>
-    /// The inference gap of each run with a decomposition as stacked bars (runs ordered by latent size, β and seed): the
+    /// The inference gap of each run with a decomposition as stacked bars (runs grouped by posterior family, then ordered by latent size, β and seed): the
     /// approximation gap log p̂ − L[q*] below, the amortisation gap L[q*] − L[q] on top, together log p̂ − L[q] = KL(q ‖ p(z|x)).
     /// Hover text gives each value ± its standard error over the examples.
     /// </summary>
     public static GenericChart InferenceGap(IEnumerable<RunResult> runs) =>
-        InferenceCharts.Decomposition(runs.Where(r => r.Gap is not null).OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed)
+        InferenceCharts.Decomposition(runs.Where(r => r.Gap is not null).OrderBy(r => r.Config.PosteriorInUse.ToString(), StringComparer.Ordinal)
+            .ThenBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed)
             .Select(r => (Label(r), r.Gap!)));
 
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VaeLab.Models.Posteriors;
 
 namespace VaeLab.Cli.Commands;
 
@@ -26,5 +27,21 @@ internal static class CommonOptions
     public static Option<string?> Data() => new("--data")
     {
         Description = "Folder with MNIST-format files (train-images-idx3-ubyte[.gz], …). Default: the system's Fashion-MNIST if installed, else the embedded 10,000 images.",
+    };
+
+    public static Option<PosteriorSpec> Posterior() => new("--posterior")
+    {
+        Description = "Family of q(z|x): Diagonal, FullCovariance, Planar:K (K planar layers) or Iaf:K (K inverse autoregressive layers).",
+        DefaultValueFactory = _ => PosteriorSpec.Diagonal,
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(" ", result.Tokens.Select(t => t.Value));
+            try { return PosteriorSpec.Parse(text); }
+            catch (FormatException e)
+            {
+                result.AddError($"--posterior: {e.Message}");
+                return PosteriorSpec.Diagonal;
+            }
+        },
     };
 }

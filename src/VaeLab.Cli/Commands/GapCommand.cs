@@ -5,6 +5,7 @@ using VaeLab.Data;
 using VaeLab.Evaluation.Inference;
 using VaeLab.Experiments;
 using VaeLab.Models;
+using VaeLab.Models.Posteriors;
 using VaeLab.Runtime;
 using VaeLab.Training;
 using static TorchSharp.torch;
@@ -31,10 +32,12 @@ internal static class GapCommand
         var chains = new Option<int>("--chains") { Description = "AIS chains per example.", DefaultValueFactory = _ => new AisOptions().Chains };
         var leapfrog = new Option<int>("--leapfrog") { Description = "Leapfrog steps per HMC transition.", DefaultValueFactory = _ => new AisOptions().LeapfrogSteps };
         var localSteps = new Option<int>("--local-steps") { Description = "Most Adam steps of the per-example fit of q*.", DefaultValueFactory = _ => new LocalPosteriorOptions().MaxSteps };
+        var posterior = CommonOptions.Posterior();
+        posterior.Description = "Posterior family of the reference model trained when no --store/--run or --checkpoint is given: " + posterior.Description;
         var quick = new Option<bool>("--quick") { Description = "Small settings throughout (seconds, rough figures): IS-500, AIS 100×8×5, q* ≤ 400 steps; replaces --importance-samples, --distributions, --chains, --leapfrog and --local-steps." };
         var command = new Command("gap", "Decompose the inference gap log p(x) − ELBO = approximation gap + amortisation gap (Cremer et al. 2018), with log p(x) by AIS and by importance sampling.")
         {
-            threads, seed, data, store, run, checkpoint, examples, importance, distributions, chains, leapfrog, localSteps, quick,
+            threads, seed, data, store, run, checkpoint, posterior, examples, importance, distributions, chains, leapfrog, localSteps, quick,
         };
         command.SetAction(parse =>
         {
@@ -50,7 +53,7 @@ internal static class GapCommand
                     new LocalPosteriorOptions(MaxSteps: parse.GetValue(localSteps)));
             options.Validate();
 
-            var (model, test, treatment, description) = Model(parse.GetValue(store), parse.GetValue(run), parse.GetValue(checkpoint), parse.GetValue(data), s);
+            var (model, test, treatment, description) = Model(parse.GetValue(store), parse.GetValue(run), parse.GetValue(checkpoint), parse.GetValue(data), s, parse.GetValue(posterior)!);
             using (test)
             {
                 using Tensor first = arange(Math.Min(count, test.Count));
@@ -68,7 +71,7 @@ internal static class GapCommand
         return command;
     }
 
-    static (VariationalAutoencoder Model, Dataset Test, PixelTreatment Treatment, string Description) Model(string? storeFolder, string? runId, string? checkpointPath, string? dataFolder, long seed)
+    static (VariationalAutoencoder Model, Dataset Test, PixelTreatment Treatment, string Description) Model(string? storeFolder, string? runId, string? checkpointPath, string? dataFolder, long seed, PosteriorSpec posterior)
     {
         if (storeFolder is not null || runId is not null)
         {
@@ -87,8 +90,8 @@ internal static class GapCommand
             return (loaded.Model, held, loaded.TreatmentOf(held), $"{loaded.Source} ({loaded.Model.Signature})");
         }
         // The reference recipe: 784-400-20 Bernoulli, 10 epochs, batch 128, Adam 1e-3.
-        Console.WriteLine($"no --store/--run or --checkpoint: training the reference model (784-400-20, 10 epochs, seed {seed}) on {data.Description}");
-        var reference = new VaeConfig([1, 28, 28], 20, [400]);
+        Console.WriteLine($"no --store/--run or --checkpoint: training the reference model (784-400-20, {posterior} posterior, 10 epochs, seed {seed}) on {data.Description}");
+        var reference = new VaeConfig([1, 28, 28], 20, [400], Posterior: posterior.IsDiagonal ? null : posterior);
         manual_seed(seed);
         VariationalAutoencoder trained = reference.Build();
         using (var trainer = new Trainer(trained, new TrainingOptions(10, 128, 1e-3, Seed: seed)))

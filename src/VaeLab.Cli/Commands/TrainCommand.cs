@@ -24,6 +24,7 @@ internal static class TrainCommand
         var hidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths of the MLP (the decoder mirrors them).", DefaultValueFactory = _ => [400], AllowMultipleArgumentsPerToken = true };
         var architecture = new Option<Architecture>("--architecture") { Description = "Mlp or Conv.", DefaultValueFactory = _ => Architecture.Mlp };
         var likelihood = new Option<LikelihoodKind>("--likelihood") { Description = "Bernoulli, GaussianFixed, GaussianShared, GaussianPerPixel, GaussianDecoderOutput, DiscretizedGaussian or DiscretizedLogistic.", DefaultValueFactory = _ => LikelihoodKind.Bernoulli };
+        var posterior = CommonOptions.Posterior();
         var sigma = new Option<double>("--sigma") { Description = "σ of a fixed Gaussian decoder (initial σ of a learned one).", DefaultValueFactory = _ => 1.0 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train to.", DefaultValueFactory = _ => 10 };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
@@ -41,7 +42,7 @@ internal static class TrainCommand
         var importance = new Option<int>("--importance-samples") { Description = "k for the final importance-sampled log p(x) (0 = skip).", DefaultValueFactory = _ => 1000 };
         var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
         {
-            threads, seed, device, data, latent, hidden, architecture, likelihood, sigma, epochs, batchSize, learningRate,
+            threads, seed, device, data, latent, hidden, architecture, likelihood, posterior, sigma, epochs, batchSize, learningRate,
             beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, parallelism, importance,
         };
         command.SetAction(parse =>
@@ -51,7 +52,7 @@ internal static class TrainCommand
             // memory back once a second (NativeHeap.Trim), without the fixed threshold's page faults (docs/benchmarks.md).
             using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
             Console.WriteLine($"data: {choice.Description}");
-            var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma));
+            var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma), parse.GetValue(posterior));
             var options = new TrainingOptions(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
                 GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
                 Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK)),
@@ -59,7 +60,7 @@ internal static class TrainCommand
             string? checkpointPath = parse.GetValue(checkpoint);
             manual_seed(parse.GetValue(seed));
             VariationalAutoencoder model = config.Build();
-            Console.WriteLine($"model: {model.Signature}; {model.Likelihood.Description}");
+            Console.WriteLine($"model: {model.Signature}; {model.Likelihood.Description}; posterior {model.Posterior.Spec}");
             // Decide (or refuse) the data treatment before any training: a density on raw 8-bit pixels is refused here.
             PixelTreatment treatment = PixelTreatment.Resolve(model.Likelihood, choice.Train, options.Binarization, options.Dequantization);
             Console.WriteLine($"figures: {treatment.Meaning}");

@@ -12,7 +12,7 @@ public static class RunsView
         ArgumentNullException.ThrowIfNull(runs);
         RunResult[] rows = runs.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed).ToArray();
         bool scores = rows.Any(r => r.Disentanglement is not null);
-        string[] columns = ["run", "latent", "β", "seed", "epochs", "likelihood", "test ELBO ± SE over examples", "E_q[log p(x|z)]", "KL (rate)", "log p(x) ± Monte Carlo SE", "bits/dim", "figures are", "active units"];
+        string[] columns = ["run", "latent", "β", "seed", "epochs", "likelihood", "posterior", "test ELBO ± SE over examples", "E_q[log p(x|z)]", "KL (rate)", "log p(x) ± Monte Carlo SE", "bits/dim", "figures are", "active units"];
         if (scores) columns = [.. columns, "MIG", "FactorVAE", "β-VAE"];
         var table = new ValueTable($"{rows.Length} run{(rows.Length == 1 ? "" : "s")} (nats per example)", [.. columns, "training step", "wall s"]);
         static string F(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";
@@ -22,7 +22,7 @@ public static class RunsView
             string[] disentanglement = scores ? [F3(r.Disentanglement?.Mig), F3(r.Disentanglement?.FactorVaeScore), F3(r.Disentanglement?.BetaVaeScore)] : [];
             table.Add([
                 r.RunId, r.Config.LatentDimensions.ToString(CultureInfo.InvariantCulture), r.Config.Beta.ToString("G4", CultureInfo.InvariantCulture),
-                r.Config.Seed.ToString(CultureInfo.InvariantCulture), r.Config.Epochs.ToString(CultureInfo.InvariantCulture), r.Config.Likelihood.ToString(),
+                r.Config.Seed.ToString(CultureInfo.InvariantCulture), r.Config.Epochs.ToString(CultureInfo.InvariantCulture), r.Config.Likelihood.ToString(), r.Config.PosteriorInUse.ToString(),
                 $"{F(r.TestElboNats)} ± {F(r.TestElboStandardError)}", F(r.ReconstructionLogLikelihoodNats), F(r.KlNats),
                 double.IsFinite(r.LogLikelihoodStandardError) ? $"{F(r.LogLikelihoodNats)} ± {F(r.LogLikelihoodStandardError)}" : F(r.LogLikelihoodNats),
                 r.BitsPerDimension.ToString("F3", CultureInfo.InvariantCulture), r.Treatment?.Label ?? "–",

@@ -14,7 +14,7 @@ namespace VaeLab.Derivation;
 /// <param name="Decoder">Replaces each decoder network (null: the library's).</param>
 /// <param name="Likelihood">Replaces each likelihood (null: the library's).</param>
 public sealed record CheckedComponents(
-    Func<GaussianEncoder, GaussianEncoder>? Encoder = null,
+    Func<Encoder, Encoder>? Encoder = null,
     Func<Decoder, Decoder>? Decoder = null,
     Func<Likelihood, Likelihood>? Likelihood = null)
 {
@@ -27,7 +27,7 @@ public sealed record CheckedComponents(
         ArgumentNullException.ThrowIfNull(model);
         if (Encoder is null && Decoder is null && Likelihood is null) return model;
         return new VariationalAutoencoder(Encoder?.Invoke(model.Encoder) ?? model.Encoder, Decoder?.Invoke(model.Decoder) ?? model.Decoder,
-            Apply(model.Likelihood), model.InputShape.ToArray());
+            Apply(model.Likelihood), model.InputShape.ToArray(), model.Posterior);
     }
 
     /// <summary>The likelihood, or its substitute.</summary>

@@ -15,6 +15,7 @@ public static class DerivationChecks
         new InferenceGapCheck(),
         new ReportedFiguresCheck(),
         new EstimatorInternalsCheck(),
+        new PosteriorFamiliesCheck(),
     ];
 
     /// <summary>The number of checks.</summary>

@@ -245,7 +245,7 @@ public sealed class EstimatorInternalsCheck : IDerivationCheck
         double jacobian = dimensions * Math.Log(256);
         Tensor logMarginal = model.LogMarginal(dequantised).sub(jacobian);
         Tensor qMean, qLogVariance;
-        using (no_grad()) (qMean, qLogVariance) = vae.Encode(dequantised);
+        using (no_grad()) (qMean, qLogVariance) = vae.EncodeDiagonal(dequantised);
         var (posteriorMean, posteriorCovariance) = model.Posterior(dequantised);
         double kl = ReferenceGaussian.KlDiagonalToFull(qMean, qLogVariance.exp(), posteriorMean, posteriorCovariance).mean().item<double>();
         double pSe = gap.LogLikelihoodMonteCarloStandardError, localSe = gap.ElboLocalMonteCarloStandardError, encoderSe = gap.ElboEncoderMonteCarloStandardError;

@@ -49,7 +49,7 @@ public sealed class ImportanceSamplingCheck : IDerivationCheck
         using var model = LinearGaussianModel.Random(dataDimensions, latentDimensions, sigma: 0.5, seed, weightScale: 0.2);
         var (x, _) = model.Sample(examples, generator);
         VariationalAutoencoder vae = components.Apply(model.MeanFieldVariationalAutoencoder());
-        var (qMean, qLogVariance) = vae.Encode(x);
+        var (qMean, qLogVariance) = vae.EncodeDiagonal(x);
         Tensor exactLogMarginal = model.LogMarginal(x);
         double logMarginal = exactLogMarginal.mean().item<double>();
         double elbo = model.ExpectedLogLikelihood(x, qMean, qLogVariance).sub(ReferenceGaussian.KlToStandardNormal(qMean, qLogVariance.exp())).mean().item<double>();
@@ -85,7 +85,7 @@ public sealed class ImportanceSamplingCheck : IDerivationCheck
         using var orthogonal = LinearGaussianModel.Random(dataDimensions, latentDimensions, sigma: 0.5, seed + 1, orthogonalColumns: true, weightScale: 0.2);
         var (xo, _) = orthogonal.Sample(examples, generator);
         VariationalAutoencoder exact = components.Apply(orthogonal.MeanFieldVariationalAutoencoder());
-        var (exactMean, exactLogVariance) = exact.Encode(xo);
+        var (exactMean, exactLogVariance) = exact.EncodeDiagonal(xo);
         Tensor exactLogPx = orthogonal.LogMarginal(xo);
         Tensor logWeights = ImportanceWeightedBound.LogWeights(exact, xo, exactMean, exactLogVariance, 200, generator);
         rows.Add(MaxRow("q = p(z|x): every importance weight p(x|z)p(z)/q(z|x) equals p(x) (worst of 200 draws × examples)", logWeights, exactLogPx.unsqueeze(0),
@@ -125,7 +125,7 @@ public sealed class ImportanceSamplingCheck : IDerivationCheck
         double[] logW;
         using (var generator = new Generator((ulong)seed))
         {
-            var (mean, logVariance) = vae.Encode(x);
+            var (mean, logVariance) = vae.EncodeDiagonal(x);
             logW = ImportanceWeightedBound.LogWeights(vae, x.view(n, -1), mean, logVariance, k, generator).t().contiguous().data<double>().ToArray();
         }
         var (loopMean, loopMonteCarlo, loopData) = LoopLogLikelihood(logW, n, k);
@@ -150,7 +150,7 @@ public sealed class ImportanceSamplingCheck : IDerivationCheck
             summary.ElboNats, elboMean, worstElbo, 1e-9, "C# loop over the per-example terms of one Elbo.Estimate call with the evaluator's seed; tolerance 1e-9", worstElbo <= 1e-9);
 
         double[] klPerDimension = Evaluator.KlPerDimension(vae, data);
-        var (qMean, qLogVariance) = vae.Encode(x);
+        var (qMean, qLogVariance) = vae.EncodeDiagonal(x);
         double[] reference = ReferenceGaussian.KlPerDimensionByQuadrature(qMean, qLogVariance.exp()).mean([0]).data<double>().ToArray();
         double worstKl = klPerDimension.Zip(reference, (a, b) => Math.Abs(a - b)).Max();
         yield return new DerivationRow(Name, "the evaluator's KL per latent dimension = Gauss–Hermite E_q[log q − log p] (worst dimension)",

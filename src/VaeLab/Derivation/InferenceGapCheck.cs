@@ -138,7 +138,7 @@ public sealed class InferenceGapCheck : IDerivationCheck
         VariationalAutoencoder vae = components.Apply(model.ToVariationalAutoencoder(a, bias + randn(model.LatentDimensions, dtype: ScalarType.Float64, generator: generator).mul(0.3),
             zeros(model.LatentDimensions, model.DataDimensions, dtype: ScalarType.Float64), randn(model.LatentDimensions, dtype: ScalarType.Float64, generator: generator).mul(0.5).sub(3)));
         Tensor qMean, qLogVariance;
-        using (no_grad()) (qMean, qLogVariance) = vae.Encode(x);
+        using (no_grad()) (qMean, qLogVariance) = vae.EncodeDiagonal(x);
         var options = new LocalPosteriorOptions(Tolerance: 0.002, EvaluationSamples: 4000);
         var (fittedMean, fittedLogVariance, steps) = LocalPosterior.Fit(vae, x, qMean, qLogVariance, options, generator);
         Tensor closedLocal = ClosedElbo(model, x, fittedMean, fittedLogVariance);
@@ -170,7 +170,7 @@ public sealed class InferenceGapCheck : IDerivationCheck
         {
             VariationalAutoencoder meanField = model.MeanFieldVariationalAutoencoder();
             Tensor optimumMean, optimumLogVariance;
-            using (no_grad()) (optimumMean, optimumLogVariance) = meanField.Encode(x);
+            using (no_grad()) (optimumMean, optimumLogVariance) = meanField.EncodeDiagonal(x);
             Tensor optimum = ClosedElbo(model, x, optimumMean, optimumLogVariance);
             yield return DerivationRow.Equal(Name, $"L[q*] = the mean-field optimum's ELBO, log p(x) − KL(q_MF ‖ p(z|x)) (correlated posterior, {steps} Adam steps)",
                 closedLocal.mean().item<double>(), optimum.mean().item<double>(), optimisation,
@@ -225,7 +225,7 @@ public sealed class InferenceGapCheck : IDerivationCheck
             yield return DerivationRow.Equal(Name, "8-bit data: Decompose's IS-1000 log p(x̃) = exact log p(x̃) − D log 256 at the same x̃", gap.LogLikelihoodImportanceSampled.Nats, exact, 3 * isSe + 0.02,
                 $"the importance-sampled estimate on its own (log p̂ takes the larger of it and AIS, so a wrong IS can hide behind AIS); tolerance 3 standard errors ({isSe:G2}) + 0.02");
             Tensor qMean, qLogVariance;
-            using (no_grad()) (qMean, qLogVariance) = vae.Encode(dequantised);
+            using (no_grad()) (qMean, qLogVariance) = vae.EncodeDiagonal(dequantised);
             double closed = ClosedElbo(model, dequantised, qMean, qLogVariance).mean().item<double>() - jacobian;
             double qSe = gap.ElboEncoderMonteCarloStandardError;
             yield return DerivationRow.Equal(Name, "8-bit data: Decompose's L[q] = closed-form ELBO(q) at x̃ − D log 256", gap.ElboEncoder.Nats, closed, 4 * qSe,
@@ -309,7 +309,7 @@ public sealed class InferenceGapCheck : IDerivationCheck
 
     // Random Gaussian columns in 784 dimensions are nearly orthogonal (a mean-field gap of ~0.1 nats); mixing them as
     // W(I + 0.3(11ᵀ − I)) correlates the posterior, so the best diagonal q falls short by several nats.
-    static LinearGaussianModel Correlated(LinearGaussianModel model)
+    internal static LinearGaussianModel Correlated(LinearGaussianModel model)
     {
         using (model)
         using (var scope = NewDisposeScope())

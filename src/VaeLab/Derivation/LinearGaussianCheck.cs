@@ -47,7 +47,7 @@ public sealed class LinearGaussianCheck : IDerivationCheck
         VariationalAutoencoder vae = components.Apply(model.ToVariationalAutoencoder(a, bias + randn(latentDimensions, dtype: ScalarType.Float64, generator: generator).mul(0.3),
             randn(latentDimensions, dataDimensions, dtype: ScalarType.Float64, generator: generator).mul(0.002),
             randn(latentDimensions, dtype: ScalarType.Float64, generator: generator).mul(0.5).sub(3)));
-        var (qMean, qLogVariance) = vae.Encode(x);
+        var (qMean, qLogVariance) = vae.EncodeDiagonal(x);
         var (posteriorMean, posteriorCovariance) = model.Posterior(x);
         Tensor logMarginal = model.LogMarginal(x);
         Tensor closedReconstruction = model.ExpectedLogLikelihood(x, qMean, qLogVariance);
@@ -83,7 +83,7 @@ public sealed class LinearGaussianCheck : IDerivationCheck
         using var orthogonal = LinearGaussianModel.Random(dataDimensions, latentDimensions, sigma: 0.5, seed + 1, orthogonalColumns: true, weightScale: 0.2);
         var (xo, _) = orthogonal.Sample(examples, generator);
         VariationalAutoencoder exact = components.Apply(orthogonal.MeanFieldVariationalAutoencoder());
-        var (exactMean, exactLogVariance) = exact.Encode(xo);
+        var (exactMean, exactLogVariance) = exact.EncodeDiagonal(xo);
         Tensor tight = orthogonal.ExpectedLogLikelihood(xo, exactMean, exactLogVariance) - GaussianKl.ToStandardNormal(exactMean, exactLogVariance);
         rows.Add(MaxRow("ELBO(q) = log p(x) when the encoder gives q = p(z|x)", tight, orthogonal.LogMarginal(xo), 1e-8,
             "W with orthogonal columns (diagonal posterior), encoder set to the exact posterior; closed-form E_q[log p(x|z)] − GaussianKl against Woodbury log p(x)"));
@@ -96,7 +96,7 @@ public sealed class LinearGaussianCheck : IDerivationCheck
     {
         using var scope = NewDisposeScope();
         Tensor x0 = x[0].unsqueeze(0);
-        var (mean, logVariance) = vae.Encode(x0);
+        var (mean, logVariance) = vae.EncodeDiagonal(x0);
         Tensor z = VariationalAutoencoder.Reparameterize(mean.expand(samples, -1), logVariance.expand(samples, -1), generator);
         Tensor logLikelihood = vae.Likelihood.LogProb(x0.expand(samples, -1), vae.Decode(z));
         Tensor logPrior = DiagonalGaussian.LogStandardNormal(z), logQ = DiagonalGaussian.LogDensity(z, mean, logVariance);

@@ -119,7 +119,7 @@ public sealed class QuadratureCheck : IDerivationCheck
             worstChange <= tolerance / 10));
 
         // The ELBO by the library's estimator: x repeated, one z per row, per-example means and standard errors.
-        var (mean, logVariance) = model.Encode(flat);
+        var (mean, logVariance) = model.EncodeDiagonal(flat);
         var (elbo, elboSe) = ElboByMonteCarlo(model, flat, monteCarloSamples, seed);
         var (posteriorMean, posteriorSd) = PosteriorMomentsOnGrid(model, flat, d == 1 ? 4096 : 256);
         var elboQuadrature = new double[examples];
@@ -257,7 +257,7 @@ public sealed class QuadratureCheck : IDerivationCheck
             Tensor grid = Grid(2, n, -halfWidth, halfWidth);
             Tensor logJoint = LogLikelihood(model, flat[0], grid).add(DiagonalGaussian.LogStandardNormal(grid));
             Tensor posterior = logJoint.sub(logJoint.logsumexp(0)).exp().view(n, n);
-            var (mean, logVariance) = model.Encode(flat);
+            var (mean, logVariance) = model.EncodeDiagonal(flat);
             Tensor logQ = DiagonalGaussian.LogDensity(grid, mean, logVariance);
             Tensor q = logQ.sub(logQ.logsumexp(0)).exp().view(n, n);
             double[] axis = Enumerable.Range(0, n).Select(i => -halfWidth + (i + 0.5) * 2 * halfWidth / n).ToArray();

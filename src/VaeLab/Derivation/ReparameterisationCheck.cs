@@ -244,7 +244,7 @@ public sealed class ReparameterisationCheck : IDerivationCheck
         using var generator = new Generator(0);
         generator.manual_seed(epsilonSeed);
         Tensor x = examples.reshape(n, -1).to_type(ScalarType.Float64);
-        var (mean, logVariance) = copy.Encode(x);
+        var (mean, logVariance) = copy.EncodeDiagonal(x);
         Tensor epsilon = randn(mean.shape, generator: generator).to_type(ScalarType.Float64);
         Tensor z = DiagonalGaussian.Sample(mean, logVariance, epsilon);
         return GaussianKl.PerDimension(mean, logVariance).sum(1).mul(beta).sub(copy.Likelihood.LogProb(x, copy.Decode(z))).mean();

@@ -156,7 +156,7 @@ public sealed class ReportedFiguresCheck : IDerivationCheck
 
         ElboSummary elbo = Evaluator.TestElbo(vae, data, evaluationSeed, batchSize: BatchSize, samples: ElboSamples, treatment: treatment);
         Tensor qMean, qLogVariance;
-        using (no_grad()) (qMean, qLogVariance) = vae.Encode(treated);
+        using (no_grad()) (qMean, qLogVariance) = vae.EncodeDiagonal(treated);
         var (expected, oneDraw) = GaussHermiteMoments(treated, qMean, qLogVariance, logLikelihood);
         Tensor kl = qMean.square().add(qLogVariance.exp()).sub(1).sub(qLogVariance).mul(0.5).sum(1);
         double se = Math.Sqrt(oneDraw.sum().item<double>() / ElboSamples) / Examples;

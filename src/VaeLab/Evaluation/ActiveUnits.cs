@@ -23,7 +23,7 @@ public static class ActiveUnits
         {
             using var scope = NewDisposeScope();
             Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
-            Tensor mean = model.Encode(x).Mean.to_type(ScalarType.Float64);
+            Tensor mean = model.Locate(x).to_type(ScalarType.Float64);
             double[] s = mean.sum([0]).data<double>().ToArray();
             double[] q = mean.square().sum([0]).data<double>().ToArray();
             for (int j = 0; j < d; j++) { sum[j] += s[j]; sumSquares[j] += q[j]; }

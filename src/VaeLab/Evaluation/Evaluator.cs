@@ -125,7 +125,7 @@ public static class Evaluator
         using var scope = NewDisposeScope();
         Tensor x = treatment.Apply(data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device), generator);
         Tensor flat = x.view(x.shape[0], -1);
-        var (mean, logVariance) = model.Encode(x);
+        Tensor parameters = model.Encode(x);
         // Stream over chunks of samples, keeping per example: the running log-sum-exp of log w and of 2·log w.
         Tensor logSum = full(new long[] { x.shape[0] }, double.NegativeInfinity, ScalarType.Float64, x.device);
         Tensor logSumSquares = full(new long[] { x.shape[0] }, double.NegativeInfinity, ScalarType.Float64, x.device);
@@ -133,7 +133,7 @@ public static class Evaluator
         {
             using var chunkScope = NewDisposeScope();
             int size = Math.Min(chunk, k - done);
-            Tensor logWeights = ImportanceWeightedBound.LogWeights(model, flat, mean, logVariance, size, generator).to_type(ScalarType.Float64);
+            Tensor logWeights = ImportanceWeightedBound.LogWeights(model, flat, parameters, size, generator).to_type(ScalarType.Float64);
             logSum = stack([logSum, logWeights.logsumexp(0)]).logsumexp(0).MoveToOuterDisposeScope();
             logSumSquares = stack([logSumSquares, logWeights.mul(2).logsumexp(0)]).logsumexp(0).MoveToOuterDisposeScope();
         }
@@ -143,17 +143,21 @@ public static class Evaluator
         return (logLikelihood.cpu().data<double>().ToArray(), perExampleVariance.sum().item<double>());
     }
 
-    /// <summary>Mean analytic KL per latent dimension over <paramref name="data"/>, nats: where the rate goes.</summary>
+    /// <summary>
+    /// Mean analytic KL per latent dimension over <paramref name="data"/>, nats: where the rate goes. Empty when the model's posterior
+    /// family has no such split (full covariance, flows): their KL is not a sum over dimensions.
+    /// </summary>
     public static double[] KlPerDimension(VariationalAutoencoder model, Dataset data, int batchSize = 500)
     {
         using var noGrad = no_grad();
         model.eval();
+        if (model.Posterior is not Models.Posteriors.DiagonalPosterior) return [];
         var total = new double[model.LatentDimensions];
         foreach (var (start, end) in Batches(data, batchSize))
         {
             using var scope = NewDisposeScope();
             Tensor x = data.Examples.slice(0, start, end, 1).to(TorchRuntime.Device);
-            var (mean, logVariance) = model.Encode(x);
+            var (mean, logVariance) = model.EncodeDiagonal(x);
             double[] batch = GaussianKl.PerDimension(mean, logVariance).to_type(ScalarType.Float64).sum([0]).data<double>().ToArray();
             for (int j = 0; j < total.Length; j++) total[j] += batch[j];
         }

@@ -57,7 +57,7 @@ public static class LatentFigures
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var (h, w) = Size(model);
-        Tensor anchor = model.Encode(data.Examples.slice(0, 0, 1, 1)).Mean;         // [1, latent]
+        Tensor anchor = model.Locate(data.Examples.slice(0, 0, 1, 1));         // [1, latent]
         Tensor values = linspace(-3, 3, steps, dtype: anchor.dtype);
         Tensor z = anchor.repeat(latents.Count * steps, 1);
         for (int row = 0; row < latents.Count; row++) z.slice(0, row * steps, (row + 1) * steps, 1)[.., latents[row]] = values;
@@ -71,7 +71,7 @@ public static class LatentFigures
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var (h, w) = Size(model);
-        Tensor mean = model.Encode(data.Examples.slice(0, 0, 2 * pairs, 1)).Mean;
+        Tensor mean = model.Locate(data.Examples.slice(0, 0, 2 * pairs, 1));
         Tensor t = linspace(0, 1, steps).unsqueeze(1);
         var images = new List<float[]>();
         for (int p = 0; p < pairs; p++)
@@ -108,7 +108,7 @@ public static class LatentFigures
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         int n = Math.Min(count, data.Count);
-        Tensor mean = model.Encode(data.Examples.slice(0, 0, n, 1)).Mean.to_type(ScalarType.Float64);
+        Tensor mean = model.Locate(data.Examples.slice(0, 0, n, 1)).to_type(ScalarType.Float64);
         int[] labels = data.Labels is null ? Enumerable.Repeat(-1, n).ToArray()
             : data.Labels.slice(0, 0, n, 1).to_type(ScalarType.Int32).data<int>().ToArray();
         return new LatentScatter(mean[.., 0].data<double>().ToArray(), mean[.., 1].data<double>().ToArray(), labels);

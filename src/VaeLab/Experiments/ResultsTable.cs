@@ -19,7 +19,7 @@ public static class ResultsTable
     /// <summary>The column names, in order.</summary>
     public static IReadOnlyList<string> Columns { get; } =
     [
-        "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture",
+        "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture", "posterior",
         "test_elbo_nats", "test_elbo_se", "reconstruction_loglik_nats", "kl_nats", "distortion_nats",
         "log_px_nats", "log_px_se", "bits_per_dim", "figures_are", "active_units", "mig", "factorvae_score", "betavae_score",
         "log_px_ais_nats", "log_px_ais_se", "elbo_local_nats", "approximation_gap_nats", "amortisation_gap_nats",
@@ -39,6 +39,7 @@ public static class ResultsTable
             new Int32DataFrameColumn("epochs", rows.Select(r => r.Config.Epochs)),
             new StringDataFrameColumn("likelihood", rows.Select(r => r.Config.Likelihood.ToString())),
             new StringDataFrameColumn("architecture", rows.Select(r => r.Config.Architecture.ToString())),
+            new StringDataFrameColumn("posterior", rows.Select(r => r.Config.PosteriorInUse.ToString())),
             Double("test_elbo_nats", r => r.TestElboNats),
             Double("test_elbo_se", r => r.TestElboStandardError),
             Double("reconstruction_loglik_nats", r => r.ReconstructionLogLikelihoodNats),

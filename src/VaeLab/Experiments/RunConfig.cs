@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using VaeLab.Models;
+using VaeLab.Models.Posteriors;
 using VaeLab.Objectives;
 using VaeLab.Training;
 
@@ -25,6 +26,17 @@ public sealed record RunConfig(
     int ImportanceSamples,
     string? DataDirectory)
 {
+    /// <summary>
+    /// The posterior family (null: the diagonal Gaussian, stored as null and left out of the JSON, so the ids of diagonal runs are
+    /// those they always had).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public PosteriorSpec? Posterior { get; init => field = value is { IsDiagonal: true } ? null : value; }
+
+    /// <summary>The posterior family in use (the diagonal Gaussian when <see cref="Posterior"/> is null).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public PosteriorSpec PosteriorInUse => Posterior ?? PosteriorSpec.Diagonal;
+
     /// <summary>A readable, stable id: "d20-b1-s0-" and 10 hex digits of the SHA-256 of every setting.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public string Id
@@ -39,7 +51,7 @@ public sealed record RunConfig(
 
     /// <summary>The model configuration for images of 1×28×28.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public VaeConfig Model => new([1, 28, 28], LatentDimensions, HiddenSizes, Architecture, Likelihood);
+    public VaeConfig Model => new([1, 28, 28], LatentDimensions, HiddenSizes, Architecture, Likelihood, Posterior: Posterior);
 
     /// <summary>The training options of the run.</summary>
     public TrainingOptions Training() =>

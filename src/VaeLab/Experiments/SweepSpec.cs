@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using VaeLab.Data;
 using VaeLab.Models;
+using VaeLab.Models.Posteriors;
 
 namespace VaeLab.Experiments;
 
@@ -45,6 +46,8 @@ public enum SweepData
 /// <param name="EpochCounts">Epoch counts to try as a further grid axis (null: just <paramref name="Epochs"/>).</param>
 /// <param name="GapExamples">Decompose the inference gap of each run on its first this many test examples (0: skip; <c>--gap</c>).</param>
 /// <param name="QuickGap">Use <see cref="VaeLab.Evaluation.Inference.GapOptions.Quick"/> for the gap instead of the full defaults.</param>
+/// <param name="Posterior">The posterior family ("Diagonal", "FullCovariance", "Planar:K", "Iaf:K"; null: Diagonal).</param>
+/// <param name="Posteriors">Posterior families to try as a further grid axis (null: just <paramref name="Posterior"/>).</param>
 public sealed record SweepSpec(
     int[] LatentSizes,
     double[] Betas,
@@ -64,11 +67,13 @@ public sealed record SweepSpec(
     Architecture[]? Architectures = null,
     int[]? EpochCounts = null,
     int GapExamples = 0,
-    bool QuickGap = false)
+    bool QuickGap = false,
+    PosteriorSpec? Posterior = null,
+    PosteriorSpec[]? Posteriors = null)
 {
     static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true, WriteIndented = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    /// <summary>Every grid point, in a fixed order (epochs, architecture, likelihood, latent size, β, seed).</summary>
+    /// <summary>Every grid point, in a fixed order (epochs, architecture, likelihood, posterior, latent size, β, seed).</summary>
     /// <exception cref="ArgumentException">An empty or invalid axis, named.</exception>
     public IReadOnlyList<RunConfig> Configurations()
     {
@@ -76,11 +81,12 @@ public sealed record SweepSpec(
         return (from epochs in EpochCounts ?? [Epochs]
                 from architecture in Architectures ?? [Architecture]
                 from likelihood in Likelihoods ?? [Likelihood]
+                from posterior in Posteriors ?? [Posterior ?? PosteriorSpec.Diagonal]
                 from latent in LatentSizes
                 from beta in Betas
                 from seed in Seeds
                 select new RunConfig(latent, beta, seed, epochs, BatchSize, LearningRate, HiddenSizes ?? [400], architecture, likelihood,
-                    Data, TrainExamples, TestExamples, ImportanceSamples, DataDirectory)).ToArray();
+                    Data, TrainExamples, TestExamples, ImportanceSamples, DataDirectory) { Posterior = posterior }).ToArray();
     }
 
     /// <summary>Checks every setting and names the first bad one.</summary>
@@ -98,6 +104,13 @@ public sealed record SweepSpec(
         if (TrainExamples is < 2 || TestExamples is < 1) throw new ArgumentException("trainExamples / testExamples: too few examples.", nameof(TrainExamples));
         if (Likelihoods is { Length: 0 } || Architectures is { Length: 0 } || EpochCounts is { Length: 0 })
             throw new ArgumentException("likelihoods / architectures / epochCounts: leave out, or give at least one value.", nameof(Likelihoods));
+        if (Posteriors is { Length: 0 })
+            throw new ArgumentException("posteriors: leave out, or give at least one family.", nameof(Posteriors));
+        foreach (PosteriorSpec posterior in Posteriors ?? (Posterior is null ? [] : [Posterior]))
+            if (posterior is null) throw new ArgumentException("posteriors: a family is missing (null).", nameof(Posteriors));
+            else
+                try { posterior.Validate(); }
+                catch (ArgumentException e) { throw new ArgumentException($"posterior '{posterior}': {e.Message}", nameof(Posteriors), e); }
         if (EpochCounts is not null && EpochCounts.Any(e => e < 1))
             throw new ArgumentException("epochCounts: each must be at least 1.", nameof(EpochCounts));
         if (ImportanceSamples < 0) throw new ArgumentException("importanceSamples: must not be negative.", nameof(ImportanceSamples));

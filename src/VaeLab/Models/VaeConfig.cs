@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using VaeLab.Models.Posteriors;
 
 namespace VaeLab.Models;
 
@@ -49,29 +50,40 @@ public enum LikelihoodKind
 /// <param name="Architecture">MLP or convolutional.</param>
 /// <param name="Likelihood">The decoder's likelihood.</param>
 /// <param name="Sigma">σ of a fixed Gaussian, or the initial σ of a learned one.</param>
+/// <param name="Posterior">The family of q(z|x) (null: the diagonal Gaussian).</param>
 public sealed record VaeConfig(
     long[] InputShape,
     int LatentDimensions = 20,
     int[]? HiddenSizes = null,
     Architecture Architecture = Architecture.Mlp,
     LikelihoodKind Likelihood = LikelihoodKind.Bernoulli,
-    double Sigma = 1.0)
+    double Sigma = 1.0,
+    PosteriorSpec? Posterior = null)
 {
     /// <summary>The reference configuration for 28×28 images: 784-400-20 MLP, Bernoulli.</summary>
     public static VaeConfig Reference { get; } = new([1, 28, 28]);
 
+    /// <summary>The posterior family as given (null: the diagonal Gaussian, which is always stored as null so that configurations compare and serialise alike).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PosteriorSpec? Posterior { get; init; } = Posterior is { IsDiagonal: true } ? null : Posterior;
+
     /// <summary>Hidden widths in use (400 when none were given).</summary>
     public IReadOnlyList<int> Hidden => HiddenSizes ?? [400];
+
+    /// <summary>The posterior family in use (the diagonal Gaussian when none was given).</summary>
+    [JsonIgnore]
+    public PosteriorSpec PosteriorInUse => Posterior ?? PosteriorSpec.Diagonal;
 
     /// <summary>
     /// Builds the model on the CPU with freshly initialised parameters (torch's global generator draws them; seed it first).
     /// The model remembers this configuration (<see cref="VariationalAutoencoder.Config"/>): checkpoints store it and training
     /// builds replicas from it.
     /// </summary>
-    /// <exception cref="ArgumentException">A convolutional model for inputs that are not 1×28×28, or invalid sizes.</exception>
+    /// <exception cref="ArgumentException">A convolutional model for inputs that are not 1×28×28, a flow with K &lt; 1 layers, or invalid sizes.</exception>
     public VariationalAutoencoder Build()
     {
         if (LatentDimensions < 1) throw new ArgumentOutOfRangeException(nameof(LatentDimensions), LatentDimensions, "The latent needs at least one dimension.");
+        PosteriorInUse.Validate();
         long inputDimensions = InputShape.Aggregate(1L, (a, b) => a * b);
         Likelihood likelihood = Likelihood switch
         {
@@ -85,23 +97,26 @@ public sealed record VaeConfig(
             _ => throw new ArgumentOutOfRangeException(nameof(Likelihood), Likelihood, "Unknown likelihood."),
         };
         int k = likelihood.OutputsPerDimension;
+        long outputs = PosteriorInUse.ParameterCount(LatentDimensions);
         if (Architecture == Architecture.Conv)
         {
             if (!InputShape.SequenceEqual(new long[] { 1, 28, 28 }))
                 throw new ArgumentException($"The convolutional architecture takes 1×28×28 images, not {string.Join("×", InputShape)}.", nameof(InputShape));
-            return new VariationalAutoencoder(new ConvEncoder(LatentDimensions), new ConvDecoder(LatentDimensions, k), likelihood, InputShape) { Config = this };
+            var convEncoder = new ConvEncoder(LatentDimensions, outputs);
+            var convDecoder = new ConvDecoder(LatentDimensions, k);
+            return new VariationalAutoencoder(convEncoder, convDecoder, likelihood, InputShape, PosteriorInUse.Build(LatentDimensions)) { Config = this };
         }
-        return new VariationalAutoencoder(
-            new MlpEncoder(inputDimensions, Hidden, LatentDimensions),
-            new MlpDecoder(LatentDimensions, Hidden.Reverse().ToArray(), inputDimensions * k),
-            likelihood, InputShape) { Config = this };
+        var encoder = new MlpEncoder(inputDimensions, Hidden, LatentDimensions, outputs);
+        var decoder = new MlpDecoder(LatentDimensions, Hidden.Reverse().ToArray(), inputDimensions * k);
+        return new VariationalAutoencoder(encoder, decoder, likelihood, InputShape, PosteriorInUse.Build(LatentDimensions)) { Config = this };
     }
 
     /// <inheritdoc />
     public bool Equals(VaeConfig? other) =>
         other is not null && InputShape.SequenceEqual(other.InputShape) && LatentDimensions == other.LatentDimensions
-        && Hidden.SequenceEqual(other.Hidden) && Architecture == other.Architecture && Likelihood == other.Likelihood && Sigma.Equals(other.Sigma);
+        && Hidden.SequenceEqual(other.Hidden) && Architecture == other.Architecture && Likelihood == other.Likelihood && Sigma.Equals(other.Sigma)
+        && PosteriorInUse == other.PosteriorInUse;
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(string.Join(",", InputShape), LatentDimensions, string.Join(",", Hidden), Architecture, Likelihood, Sigma);
+    public override int GetHashCode() => HashCode.Combine(string.Join(",", InputShape), LatentDimensions, string.Join(",", Hidden), Architecture, Likelihood, Sigma, PosteriorInUse);
 }

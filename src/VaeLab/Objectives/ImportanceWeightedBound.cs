@@ -1,4 +1,5 @@
 using VaeLab.Models;
+using VaeLab.Models.Posteriors;
 using static TorchSharp.torch;
 
 namespace VaeLab.Objectives;
@@ -13,19 +14,39 @@ namespace VaeLab.Objectives;
 public static class ImportanceWeightedBound
 {
     /// <summary>
-    /// log w = log p(x|z) + log p(z) − log q(z|x) for <paramref name="k"/> reparameterised draws per example: [k, N].
+    /// log w = log p(x|z) + log p(z) − log q(z|x) for <paramref name="k"/> reparameterised draws per example from q with parameters
+    /// λ ([N, P] in the model's family): [k, N].
     /// </summary>
-    public static Tensor LogWeights(VariationalAutoencoder model, Tensor flatX, Tensor mean, Tensor logVariance, int k, Generator? generator = null)
+    public static Tensor LogWeights(VariationalAutoencoder model, Tensor flatX, Tensor parameters, int k, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
-        long n = flatX.shape[0], d = mean.shape[1];
-        Tensor meanK = mean.unsqueeze(0).expand(k, -1, -1), logVarianceK = logVariance.unsqueeze(0).expand(k, -1, -1);
-        Tensor z = VariationalAutoencoder.Reparameterize(meanK, logVarianceK, generator);   // [k, N, d]
+        var (logLikelihood, logPrior, logDensity) = WeightTerms(model, flatX, parameters, k, generator);
+        return LogWeight(logLikelihood, logPrior, logDensity).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>log w = log p(x|z) + log p(z) − log q(z|x), elementwise.</summary>
+    internal static Tensor LogWeight(Tensor logLikelihood, Tensor logPrior, Tensor logDensity) => logLikelihood.add(logPrior).sub(logDensity);
+
+    /// <summary>log w for a diagonal Gaussian q = N(<paramref name="mean"/>, diag exp(<paramref name="logVariance"/>)), on a model whose family is that one.</summary>
+    /// <exception cref="InvalidOperationException">The model's posterior family is not the diagonal Gaussian.</exception>
+    public static Tensor LogWeights(VariationalAutoencoder model, Tensor flatX, Tensor mean, Tensor logVariance, int k, Generator? generator = null)
+    {
+        if (model.Posterior is not DiagonalPosterior)
+            throw new InvalidOperationException($"q given as (μ, log σ²) needs a diagonal Gaussian posterior; the model's is {model.Posterior.Spec}: pass its parameters λ.");
+        using Tensor parameters = cat([mean, logVariance], -1);
+        return LogWeights(model, flatX, parameters, k, generator);
+    }
+
+    /// <summary>The three terms of log w for k draws z ~ q: log p(x|z), log p(z) and log q(z|x), each [k, N].</summary>
+    internal static (Tensor LogLikelihood, Tensor LogPrior, Tensor LogDensity) WeightTerms(VariationalAutoencoder model, Tensor flatX, Tensor parameters, int k, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        long n = flatX.shape[0], d = model.LatentDimensions;
+        var (z, logDensity) = model.SamplePosterior(parameters, k, generator);   // [k, N, d], [k, N]
         Tensor xK = flatX.unsqueeze(0).expand(k, -1, -1).reshape(k * n, -1);
         Tensor logLikelihood = model.Likelihood.LogProb(xK, model.Decode(z.view(k * n, d))).view(k, n);
         Tensor logPrior = DiagonalGaussian.LogStandardNormal(z);
-        Tensor logQ = DiagonalGaussian.LogDensity(z, meanK, logVarianceK);
-        return logLikelihood.add(logPrior).sub(logQ).MoveToOuterDisposeScope();
+        return (logLikelihood.MoveToOuterDisposeScope(), logPrior.MoveToOuterDisposeScope(), logDensity.MoveToOuterDisposeScope());
     }
 
     /// <summary>IWAE_k per example, [N], differentiable (for training with the IWAE objective).</summary>
@@ -35,8 +56,7 @@ public static class ImportanceWeightedBound
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
         using var scope = NewDisposeScope();
         Tensor flat = x.view(x.shape[0], -1);
-        var (mean, logVariance) = model.Encode(x);
-        Tensor logWeights = LogWeights(model, flat, mean, logVariance, k, generator);
+        Tensor logWeights = LogWeights(model, flat, model.Encode(x), k, generator);
         return FromLogWeights(logWeights).MoveToOuterDisposeScope();
     }
 

@@ -30,14 +30,15 @@ public static class TrainingObjective
             case ObjectiveKind.Iwae:
             {
                 Tensor flat = x.view(x.shape[0], -1);
-                var (mean, logVariance) = model.Encode(x);
-                Tensor logWeights = ImportanceWeightedBound.LogWeights(model, flat, mean, logVariance, options.IwaeSamples, generator);
+                Tensor parameters = model.Encode(x);
+                var (logLikelihood, logPrior, logDensity) = ImportanceWeightedBound.WeightTerms(model, flat, parameters, options.IwaeSamples, generator);
+                Tensor logWeights = ImportanceWeightedBound.LogWeight(logLikelihood, logPrior, logDensity);
                 loss = ImportanceWeightedBound.FromLogWeights(logWeights).mean().neg();
-                // Report the ELBO terms of the first sample (an unbiased single-sample ELBO) without a second decoder pass.
-                Tensor klPerDimension = GaussianKl.PerDimension(mean, logVariance).detach();
-                Tensor kl = klPerDimension.sum(1);
+                // Report the ELBO terms of the first sample (an unbiased single-sample ELBO) without a second decoder pass; the KL
+                // analytic where the family has one, else that sample's log q − log p.
+                Tensor kl = (model.Posterior.AnalyticKlToStandardNormal(parameters) ?? logDensity[0].sub(logPrior[0])).detach();
                 Tensor firstLogWeight = logWeights[0].detach();
-                terms = new ElboEstimate(firstLogWeight.add(kl), kl, klPerDimension, mean.detach(), logVariance.detach());
+                terms = new ElboEstimate(firstLogWeight.add(kl), kl, model.Posterior.AnalyticKlPerDimension(parameters)?.detach(), parameters.detach());
                 break;
             }
             case ObjectiveKind.Capacity:
@@ -54,9 +55,8 @@ public static class TrainingObjective
         loss.MoveToOuterDisposeScope();
         terms.ReconstructionLogLikelihoodNats.MoveToOuterDisposeScope();
         terms.KlNats.MoveToOuterDisposeScope();
-        terms.KlPerDimensionNats.MoveToOuterDisposeScope();
-        terms.Mean.MoveToOuterDisposeScope();
-        terms.LogVariance.MoveToOuterDisposeScope();
+        terms.KlPerDimensionNats?.MoveToOuterDisposeScope();
+        terms.PosteriorParameters.MoveToOuterDisposeScope();
         return value;
     }
 }

@@ -27,13 +27,14 @@ internal static class PlantedFaults
     }
 
     /// <summary>An encoder that hands out log σ where the library expects log σ².</summary>
-    public sealed class LogSigmaForLogVariance(GaussianEncoder inner) : GaussianEncoder("LogSigmaForLogVariance", inner.LatentDimensions)
+    public sealed class LogSigmaForLogVariance(Encoder inner) : Encoder("LogSigmaForLogVariance", inner.LatentDimensions, inner.OutputSize)
     {
         public override string Signature => inner.Signature;
-        public override (Tensor Mean, Tensor LogVariance) forward(Tensor x)
+        public override Tensor forward(Tensor x)
         {
-            var (mean, logVariance) = inner.forward(x);
-            return (mean, logVariance.mul(0.5));
+            using var scope = NewDisposeScope();
+            Tensor[] parts = inner.forward(x).chunk(2, 1);   // [μ, log σ²] of the diagonal Gaussian
+            return cat([parts[0], parts[1].mul(0.5)], 1).MoveToOuterDisposeScope();
         }
     }
 

@@ -17,7 +17,7 @@ public class VariationalAutoencoderTests
         var config = new VaeConfig([1, 28, 28], LatentDimensions: 3, HiddenSizes: [16], Architecture: architecture, Likelihood: likelihood);
         using var model = config.Build();
         using var x = rand(4, 1, 28, 28);
-        var (mean, logVariance) = model.Encode(x);
+        var (mean, logVariance) = model.EncodeDiagonal(x);
         Assert.Equal(new long[] { 4, 3 }, mean.shape);
         Assert.Equal(new long[] { 4, 3 }, logVariance.shape);
         using var output = model.Decode(mean);

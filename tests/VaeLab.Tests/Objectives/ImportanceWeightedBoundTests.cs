@@ -23,7 +23,7 @@ public class ImportanceWeightedBoundTests
             using var g1 = new Generator(9);
             using var iwae = ImportanceWeightedBound.Estimate(model, x, 1, g1);
             using var g2 = new Generator(9);
-            var (mean, logVariance) = model.Encode(x);
+            var (mean, logVariance) = model.EncodeDiagonal(x);
             using var epsilon = randn(mean.shape, ScalarType.Float64, generator: g2);
             using var z = mean + logVariance.mul(0.5).exp() * epsilon;
             using var logLikelihood = model.Likelihood.LogProb(x.view(x.shape[0], -1), model.Decode(z));

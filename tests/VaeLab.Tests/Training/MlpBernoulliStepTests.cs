@@ -17,7 +17,7 @@ public class MlpBernoulliStepTests
         copy.to(ScalarType.Float64);
         using var scope = NewDisposeScope();
         Tensor x64 = x.to_type(ScalarType.Float64).view(x.shape[0], -1);
-        var (mean, logVariance) = copy.Encode(x64);
+        var (mean, logVariance) = copy.EncodeDiagonal(x64);
         Tensor z = DiagonalGaussian.Sample(mean, logVariance, epsilon.to_type(ScalarType.Float64));
         Tensor reconstruction = copy.Likelihood.LogProb(x64, copy.Decode(z));
         Tensor kl = GaussianKl.PerDimension(mean, logVariance).sum(1);

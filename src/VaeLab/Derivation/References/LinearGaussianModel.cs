@@ -1,5 +1,6 @@
 using TorchSharp;
 using VaeLab.Models;
+using VaeLab.Models.Posteriors;
 using static TorchSharp.torch;
 
 namespace VaeLab.Derivation.References;
@@ -186,6 +187,53 @@ public sealed class LinearGaussianModel : IDisposable
         var (a, bias) = PosteriorMeanMap();
         Tensor logVariance = PrecisionMatrix().diagonal().reciprocal().mul(Sigma * Sigma).log();
         return ToVariationalAutoencoder(a, bias, zeros(LatentDimensions, DataDimensions, dtype: ScalarType.Float64), logVariance);
+    }
+
+    /// <summary>
+    /// This model as a VAE with a <see cref="FullCovariancePosterior"/>, from the library's classes in float64: q(z|x) = N(A x + a, LLᵀ),
+    /// the encoder's head giving A x + a, then log L_jj² and the strictly-lower entries of L as constants (its biases).
+    /// </summary>
+    /// <param name="meanWeight">A, [d, D].</param>
+    /// <param name="meanBias">a, [d].</param>
+    /// <param name="cholesky">L, [d, d], lower-triangular with a positive diagonal.</param>
+    public VariationalAutoencoder ToFullCovarianceVariationalAutoencoder(Tensor meanWeight, Tensor meanBias, Tensor cholesky)
+    {
+        long d = LatentDimensions, dataDimensions = DataDimensions;
+        var posterior = new FullCovariancePosterior(d);
+        var encoder = new MlpEncoder(dataDimensions, [], d, posterior.ParameterCount);
+        var decoder = new MlpDecoder(d, [], dataDimensions);
+        var model = new VariationalAutoencoder(encoder, decoder, new GaussianLikelihood(GaussianVariance.Fixed, dataDimensions, Sigma), [dataDimensions], posterior);
+        model.to(ScalarType.Float64);
+        double[] l;
+        using (Tensor c = cholesky.to_type(ScalarType.Float64).contiguous()) l = c.data<double>().ToArray();
+        var constants = new List<double>();
+        for (long j = 0; j < d; j++) constants.Add(2 * Math.Log(l[j * d + j]));
+        for (long i = 0; i < d; i++)
+            for (long j = 0; j < i; j++) constants.Add(l[i * d + j]);
+        using (no_grad())
+        {
+            var head = encoder.modules().OfType<TorchSharp.Modules.Linear>().Single();
+            head.weight!.copy_(cat([meanWeight, zeros(posterior.ParameterCount - d, dataDimensions, dtype: ScalarType.Float64)], 0));
+            head.bias!.copy_(cat([meanBias, tensor(constants.ToArray())], 0));
+            var layer = decoder.modules().OfType<TorchSharp.Modules.Linear>().Single();
+            layer.weight!.copy_(Weight);
+            layer.bias!.copy_(Bias);
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
+    /// E_q[log p(x|z)] for q = N(m, S) with a full covariance, in closed form: −(D/2) log 2πσ² − (‖x − Wm − b‖² + tr(W S Wᵀ)) / 2σ²,
+    /// from x [N, D], m [N, d] and S [N, d, d]: [N] float64, nats.
+    /// </summary>
+    public Tensor ExpectedLogLikelihoodFull(Tensor x, Tensor qMean, Tensor qCovariance)
+    {
+        using var scope = NewDisposeScope();
+        Tensor residual = Residual(x).sub(qMean.to_type(ScalarType.Float64).matmul(Weight.t()));
+        Tensor spread = qCovariance.to_type(ScalarType.Float64).mul(Weight.t().matmul(Weight)).sum([1, 2]);
+        double variance = Sigma * Sigma;
+        return residual.square().sum(1).add(spread).div(-2 * variance).sub(0.5 * DataDimensions * Math.Log(2 * Math.PI * variance)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Draws <paramref name="count"/> pairs z ~ p(z), x ~ p(x|z): ([N, D], [N, d]).</summary>

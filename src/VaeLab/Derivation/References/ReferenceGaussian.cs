@@ -60,6 +60,25 @@ public static class ReferenceGaussian
         return trace.add(quadratic).sub(d).add(logDetCovariance).sub(logDetQ).mul(0.5).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// KL(N(m, S) ‖ N(μ, Σ)) between full-covariance Gaussians by dense linear algebra: ½[tr(Σ⁻¹S) + (μ − m)ᵀΣ⁻¹(μ − m) − d + log|Σ| − log|S|],
+    /// log-determinants by <c>slogdet</c>. <paramref name="qMean"/> [N, d], <paramref name="qCovariance"/> [N, d, d], <paramref name="mean"/>
+    /// [N, d], <paramref name="covariance"/> [d, d]: [N] float64, nats.
+    /// </summary>
+    public static Tensor KlFullToFull(Tensor qMean, Tensor qCovariance, Tensor mean, Tensor covariance)
+    {
+        using var scope = NewDisposeScope();
+        Tensor s = qCovariance.to_type(ScalarType.Float64), sigma = covariance.to_type(ScalarType.Float64);
+        long d = sigma.shape[0];
+        Tensor precision = linalg.inv(sigma);
+        Tensor delta = mean.to_type(ScalarType.Float64).sub(qMean.to_type(ScalarType.Float64));
+        Tensor trace = s.mul(precision.t()).sum([1, 2]);
+        Tensor quadratic = delta.matmul(precision).mul(delta).sum(1);
+        var (_, logDetSigma) = linalg.slogdet(sigma);
+        var (_, logDetS) = linalg.slogdet(s);
+        return trace.add(quadratic).sub(d).add(logDetSigma).sub(logDetS).mul(0.5).MoveToOuterDisposeScope();
+    }
+
     /// <summary>KL(N(m, diag s²) ‖ N(0, I)) by dense linear algebra (the identity as the full covariance): [N] float64.</summary>
     public static Tensor KlToStandardNormal(Tensor qMean, Tensor qVariance)
     {

@@ -72,7 +72,7 @@ public sealed class GridRepresentation : IDisposable
             {
                 using var batchScope = NewDisposeScope();
                 Tensor points = grid.Unflatten(arange(start, Math.Min(start + batchSize, grid.Count), dtype: ScalarType.Int64));
-                Tensor mean = model.Encode(ShapesGrid.Render(points).to_type(dtype)).Mean.to_type(ScalarType.Float64);
+                Tensor mean = model.Locate(ShapesGrid.Render(points).to_type(dtype)).to_type(ScalarType.Float64);
                 means.Add(mean.MoveToOuterDisposeScope());
             }
             return new GridRepresentation(grid, cat(means, 0));

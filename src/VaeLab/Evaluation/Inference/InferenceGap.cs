@@ -96,21 +96,21 @@ public static class InferenceGap
             long end = Math.Min(start + options.ExamplesPerBatch, n);
             progress?.Report(new InferenceProgress("local q*", start, n));
             Tensor batch = x.slice(0, start, end, 1);
-            Tensor mean, logVariance;
+            Tensor parameters;
             using (no_grad())
-                (mean, logVariance) = model.Encode(batch.view([end - start, .. model.InputShape]));
+                parameters = model.Encode(batch.view([end - start, .. model.InputShape]));
             // q and q* are scored with the same ε (common random numbers): their difference, the amortisation gap, is then much
             // less noisy than either score.
             ulong scoring;
             using (Tensor draw = randint(long.MaxValue, [1], dtype: ScalarType.Int64, generator: generator)) scoring = (ulong)draw.item<long>();
             (Tensor encoderElbo, Tensor encoderSpread) score;
             using (var common = new Generator(scoring))
-                score = LocalPosterior.Score(model, batch, mean, logVariance, options.EvaluationSamples, common);
+                score = LocalPosterior.Score(model, batch, parameters, options.EvaluationSamples, common);
             var (encoderElbo, encoderSpread) = score;
-            var (fittedMean, fittedLogVariance, taken) = LocalPosterior.Fit(model, batch, mean, logVariance, options, generator, cancellation);
+            var (fitted, taken) = LocalPosterior.Fit(model, batch, parameters, options, generator, cancellation);
             (Tensor localElbo, Tensor localSpread) localScore;
             using (var common = new Generator(scoring))
-                localScore = LocalPosterior.Score(model, batch, fittedMean, fittedLogVariance, options.EvaluationSamples, common);
+                localScore = LocalPosterior.Score(model, batch, fitted, options.EvaluationSamples, common);
             var (localElbo, localSpread) = localScore;
             encoderVariance += encoderSpread.sum().item<double>();
             localVariance += localSpread.sum().item<double>();

@@ -12,8 +12,15 @@ internal static class NonFiniteDiagnosis
     public static string Of(VariationalAutoencoder model, ObjectiveValue value)
     {
         static bool Bad(Tensor t) { using var finite = t.isfinite().all(); return !finite.item<bool>(); }
-        if (Bad(value.Terms.Mean)) return "the encoder mean μ";
-        if (Bad(value.Terms.LogVariance)) return "the encoder log σ² (log-variance)";
+        Tensor parameters = value.Terms.PosteriorParameters;
+        if (Bad(parameters))
+        {
+            // The first column holding a non-finite value, named by the posterior family ("the encoder mean μ", "planar layer 2's w").
+            using Tensor badColumns = parameters.isfinite().logical_not().any(0).nonzero();
+            return model.Posterior.DescribeColumn(badColumns[0, 0].item<long>());
+        }
+        foreach (var (name, parameter) in model.Posterior.named_parameters())
+            if (Bad(parameter)) return $"the {model.Posterior.Spec} posterior's weights (parameter {name})";
         foreach (var (name, parameter) in model.Likelihood.named_parameters())
             if (Bad(parameter)) return $"the likelihood's learned log scale (parameter {name})";
         if (Bad(value.Terms.KlNats)) return "KL(q(z|x) ‖ p(z)) (nats)";

@@ -108,9 +108,12 @@ internal static class StepSelector
     public static bool HandDerivedApplies(VariationalAutoencoder model, ObjectiveOptions objective) =>
         objective.Kind == ObjectiveKind.BetaElbo && ArchitectureWhyNot(model) is null;
 
-    // An MLP encoder and decoder with biases, a Bernoulli likelihood, float32 on the CPU: what the hand-derived formulas cover.
+    // An MLP encoder and decoder with biases, a diagonal Gaussian posterior, a Bernoulli likelihood, float32 on the CPU: what the
+    // hand-derived formulas cover.
     static string? ArchitectureWhyNot(VariationalAutoencoder model)
     {
+        if (model.Posterior is not Models.Posteriors.DiagonalPosterior)
+            return $"this model's posterior is {model.Posterior.Spec}, not the diagonal Gaussian whose formulas the hand-derived step differentiates";
         if (model.Encoder is not MlpEncoder mlpEncoder) return $"this model's encoder is a {model.Encoder.GetType().Name}, not an MLP";
         if (model.Decoder is not MlpDecoder mlpDecoder) return $"this model's decoder is a {model.Decoder.GetType().Name}, not an MLP";
         if (model.Likelihood is not BernoulliLikelihood) return $"this model has a {model.Likelihood.GetType().Name}, not a Bernoulli likelihood";

@@ -16,7 +16,7 @@ public class GridRepresentationTests
         Assert.True(model.training, "the model's mode is restored");
         Assert.Equal(new long[] { ShapesGrid.Factors.Count, 3 }, representation.Codes.shape);
         using Tensor points = ShapesGrid.Factors.Unflatten(tensor(new long[] { 0, 4999, 5000, 30_419 }));
-        using Tensor expected = model.Encode(ShapesGrid.Render(points)).Mean.detach().to_type(ScalarType.Float64);
+        using Tensor expected = model.Locate(ShapesGrid.Render(points)).detach().to_type(ScalarType.Float64);
         using Tensor looked = representation.Of(points);
         Assert.True(expected.allclose(looked, rtol: 0, atol: 1e-6), "a code is not the encoder mean of its grid point's image");
         // Of() keeps the leading shape of the points: [batches, batch, F] → [batches, batch, D].
