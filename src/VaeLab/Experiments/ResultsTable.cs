@@ -65,7 +65,7 @@ public static class ResultsTable
 
     /// <summary>The column types of <see cref="ToDataFrame"/>, for reading the CSV back with <c>DataFrame.LoadCsv</c>.</summary>
     public static Type[] ColumnTypes { get; } =
-        [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string),
+        [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string), typeof(string),
          typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double),
          typeof(double), typeof(string), typeof(int), typeof(double), typeof(double), typeof(double),
          typeof(double), typeof(double), typeof(double), typeof(double), typeof(double),

@@ -44,7 +44,10 @@ public class CommandLineTests
     [InlineData("gap --store /nonexistent/results --run d20-b1-s0-abc", "No results store at '/nonexistent/results'")]
     [InlineData("gap --checkpoint /nonexistent/model.ckpt --examples 5", "/nonexistent/model.ckpt")]
     [InlineData("check --only 5.x", "'5.x' is neither a check number")]
-    [InlineData("check --only 10", "Checks are numbered 1 to 9")]
+    [InlineData("check --only 11", "Checks are numbered 1 to 10")]
+    [InlineData("train --posterior Planar:0 --epochs 1", "--posterior: 'Planar:0'")]
+    [InlineData("train --posterior Iaf --epochs 1", "say how many flow layers, e.g. Iaf:4")]
+    [InlineData("train --posterior Planar:2 --parallelism SplitLayers --epochs 1", "this model's posterior is Planar:2, not the diagonal Gaussian")]
     [InlineData("train --likelihood GaussianShared --parallelism SplitLayers --epochs 1", "this model has a GaussianLikelihood, not a Bernoulli likelihood")]
     public async Task BadInputIsOneClearLineAndExitCodeTwo(string arguments, string named)
     {
