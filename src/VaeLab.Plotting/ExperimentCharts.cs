@@ -94,7 +94,7 @@ public static class ExperimentCharts
     public static GenericChart KlPerDimension(IEnumerable<RunResult> runs)
     {
         RunResult[] rows = runs.OrderBy(r => r.Config.LatentDimensions).ThenBy(r => r.Config.Beta).ThenBy(r => r.Config.Seed).ToArray();
-        int width = Math.Max(1, rows.Max(r => r.KlPerDimensionNats.Length));   // runs with a full covariance or a flow have no per-dimension split
+        int width = Math.Max(1, rows.Max(r => r.KlPerDimensionNats.Length));   // runs with a full covariance or a flow have no per-dimension split: blank rows
         double[][] z = rows.Select(r => Enumerable.Range(0, width).Select(j => j < r.KlPerDimensionNats.Length ? r.KlPerDimensionNats[j] : double.NaN).ToArray()).ToArray();
         string[] labels = rows.Select(r => $"{Label(r)} ({r.ActiveUnits} active)").ToArray();
         return Chart.Heatmap<double, int, string, string>(z, X: Enumerable.Range(1, width).ToArray(), Y: labels, Name: "KL per dimension", ColorScale: StyleParam.Colorscale.Viridis)

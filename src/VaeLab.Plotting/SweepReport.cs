@@ -44,8 +44,12 @@ public static class SweepReport
         {
             page.Heading("Training curves").Chart(ExperimentCharts.TrainingCurves(runs))
                 .Heading("Rate and distortion").Chart(ExperimentCharts.RateDistortion(runs))
-                .Heading("Latent size").Chart(ExperimentCharts.ElboVersusLatentSize(runs))
-                .Heading("Where the KL goes").Chart(ExperimentCharts.KlPerDimension(runs));
+                .Heading("Latent size").Chart(ExperimentCharts.ElboVersusLatentSize(runs));
+            // Only a diagonal Gaussian's KL splits over dimensions; full-covariance and flow runs have no such chart.
+            if (runs.Any(r => r.KlPerDimensionNats.Length > 0))
+                page.Heading("Where the KL goes").Chart(ExperimentCharts.KlPerDimension(runs.Where(r => r.KlPerDimensionNats.Length > 0)));
+            if (runs.Any(r => r.KlPerDimensionNats.Length == 0))
+                page.Paragraph("Runs with a full-covariance or flow posterior have no KL per latent dimension: their KL is not a sum over dimensions.");
         }
         if (runs.Any(r => r.Disentanglement is not null))
             AddDisentanglement(page, runs, store, test);

@@ -64,7 +64,7 @@ internal static class GapCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"estimated time: IS-{options.ImportanceSamples} {Duration(estimate.ImportanceSampling)}, AIS {Duration(estimate.Ais)}, local q* at most {Duration(estimate.Local)} (stops when converged)"));
                 GapDecomposition gap = Run(model, subset, options, s, treatment);
-                Print(gap);
+                Print(gap, model.Posterior.Spec);
             }
             return 0;
         });
@@ -132,7 +132,7 @@ internal static class GapCommand
         return result!;
     }
 
-    static void Print(GapDecomposition gap)
+    static void Print(GapDecomposition gap, PosteriorSpec family)
     {
         var table = Tables.Create("figure", "nats per example", "how");
         table.AddPlainRow($"log p(x), IS-{gap.ImportanceSamples}", gap.LogLikelihoodImportanceSampled.ToString(), $"importance sampling from the encoder's q; {gap.Seconds.ImportanceSampling:F0} s");
@@ -141,7 +141,7 @@ internal static class GapCommand
         table.AddPlainRow("log p̂(x)", gap.LogLikelihood.ToString(), $"the tighter of the two: {gap.LogLikelihoodSource}");
         table.AddPlainRow("L[q*]", gap.ElboLocal.ToString(), string.Create(CultureInfo.InvariantCulture, $"q* fitted per example (Adam, {gap.LocalSteps:F0} steps on average); {gap.Seconds.Local:F0} s with L[q]"));
         table.AddPlainRow("L[q]", gap.ElboEncoder.ToString(), $"the encoder's ELBO ({gap.LocalOptions.EvaluationSamples} samples per example)");
-        table.AddPlainRow("approximation gap", gap.ApproximationGap.ToString(), "log p̂(x) − L[q*]: the diagonal-Gaussian family");
+        table.AddPlainRow("approximation gap", gap.ApproximationGap.ToString(), $"log p̂(x) − L[q*]: the limit of the {family} family (q* fitted in it)");
         table.AddPlainRow("amortisation gap", gap.AmortisationGap.ToString(), "L[q*] − L[q]: one shared encoder");
         table.AddPlainRow("inference gap", gap.InferenceGap.ToString(), "log p̂(x) − L[q] = KL(q ‖ p(z|x)) as measured = the sum of the two");
         table.Caption(Markup.Escape($"{gap.Examples:N0} examples; ± standard error over examples; {gap.Treatment?.Meaning}"));

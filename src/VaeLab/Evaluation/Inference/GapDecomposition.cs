@@ -23,7 +23,7 @@ public readonly record struct NatsWithError(double Nats, double StandardError)
 
 /// <summary>
 /// KL(q(z|x) ‖ p(z|x)) = log p(x) − L[q] split as Cremer, Li and Duvenaud (2018): the approximation gap log p(x) − L[q*]
-/// (the diagonal-Gaussian family's limit, q* fitted to each example) plus the amortisation gap L[q*] − L[q] (what one shared
+/// (the posterior family's limit, q* fitted to each example in that family) plus the amortisation gap L[q*] − L[q] (what one shared
 /// encoder loses). Every figure is a mean over the same examples (the same dequantisation draws), nats per example, with its
 /// standard error over examples; the two gaps add up to log p̂ − L[q] exactly, example by example.
 /// </summary>
