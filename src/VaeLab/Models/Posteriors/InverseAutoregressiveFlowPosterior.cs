@@ -85,35 +85,15 @@ public sealed class InverseAutoregressiveFlowPosterior : PosteriorFamily
     /// <inheritdoc/>
     public override (Tensor Z, Tensor LogDensity) SampleWithLogDensity(Tensor parameters, Tensor epsilon)
     {
-        using var scope = NewDisposeScope();
-        Tensor logVariance = LogVariance(parameters), context = Context(parameters);
-        Tensor z = DiagonalGaussian.Sample(Mean(parameters), logVariance, epsilon);
-        Tensor logDensity = BaseLogDensity(epsilon, logVariance);
-        foreach (AutoregressiveNetwork network in networks)
-        {
-            var (next, logDeterminant) = Layer(network, z, context);
-            z = next;
-            logDensity = logDensity.sub(logDeterminant);
-        }
-        return (z.MoveToOuterDisposeScope(), logDensity.MoveToOuterDisposeScope());
+        using Tensor context = Context(parameters);
+        return FlowForward(parameters, epsilon, Layers, (z, t) => Layer(networks[t], z, context));
     }
 
     /// <inheritdoc/>
     public override Tensor LogDensity(Tensor z, Tensor parameters)
     {
-        using var scope = NewDisposeScope();
-        Tensor context = Context(parameters), point = z;
-        for (int t = Layers - 1; t >= 0; t--) point = InverseLayer(networks[t], point, context);
-        Tensor logVariance = LogVariance(parameters);
-        Tensor epsilon = point.sub(Mean(parameters)).div(DiagonalGaussian.StandardDeviation(logVariance));
-        Tensor logDensity = BaseLogDensity(epsilon, logVariance);
-        foreach (AutoregressiveNetwork network in networks)
-        {
-            var (next, logDeterminant) = Layer(network, point, context);
-            point = next;
-            logDensity = logDensity.sub(logDeterminant);
-        }
-        return logDensity.MoveToOuterDisposeScope();
+        using Tensor context = Context(parameters);
+        return FlowLogDensity(z, parameters, Layers, (y, t) => InverseLayer(networks[t], y, context), (point, t) => Layer(networks[t], point, context));
     }
 
     /// <inheritdoc/>

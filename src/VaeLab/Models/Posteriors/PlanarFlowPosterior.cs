@@ -90,44 +90,17 @@ public sealed class PlanarFlowPosterior : PosteriorFamily
     public override Tensor Sample(Tensor parameters, Tensor epsilon) => SampleWithLogDensity(parameters, epsilon).Z;
 
     /// <inheritdoc/>
-    public override (Tensor Z, Tensor LogDensity) SampleWithLogDensity(Tensor parameters, Tensor epsilon)
-    {
-        using var scope = NewDisposeScope();
-        Tensor logVariance = LogVariance(parameters);
-        Tensor z = DiagonalGaussian.Sample(Mean(parameters), logVariance, epsilon);
-        Tensor logDensity = BaseLogDensity(epsilon, logVariance);
-        for (int k = 0; k < Layers; k++)
-        {
-            var (u, w, b) = LayerParameters(parameters, k);
-            var (next, logDeterminant) = Layer(z, u, w, b);
-            z = next;
-            logDensity = logDensity.sub(logDeterminant);
-        }
-        return (z.MoveToOuterDisposeScope(), logDensity.MoveToOuterDisposeScope());
-    }
+    public override (Tensor Z, Tensor LogDensity) SampleWithLogDensity(Tensor parameters, Tensor epsilon) =>
+        FlowForward(parameters, epsilon, Layers, (z, k) => Layer(z, parameters, k));
 
     /// <inheritdoc/>
-    public override Tensor LogDensity(Tensor z, Tensor parameters)
+    public override Tensor LogDensity(Tensor z, Tensor parameters) =>
+        FlowLogDensity(z, parameters, Layers, (y, k) => { var (u, w, b) = LayerParameters(parameters, k); return InverseLayer(y, u, w, b); }, (point, k) => Layer(point, parameters, k));
+
+    (Tensor Z, Tensor LogDeterminant) Layer(Tensor z, Tensor parameters, int k)
     {
-        using var scope = NewDisposeScope();
-        // Invert layer by layer back to z₀, then run forward once to collect the log-determinants at the right points.
-        Tensor point = z;
-        for (int k = Layers - 1; k >= 0; k--)
-        {
-            var (u, w, b) = LayerParameters(parameters, k);
-            point = InverseLayer(point, u, w, b);
-        }
-        Tensor logVariance = LogVariance(parameters);
-        Tensor epsilon = point.sub(Mean(parameters)).div(DiagonalGaussian.StandardDeviation(logVariance));
-        Tensor logDensity = BaseLogDensity(epsilon, logVariance);
-        for (int k = 0; k < Layers; k++)
-        {
-            var (u, w, b) = LayerParameters(parameters, k);
-            var (next, logDeterminant) = Layer(point, u, w, b);
-            point = next;
-            logDensity = logDensity.sub(logDeterminant);
-        }
-        return logDensity.MoveToOuterDisposeScope();
+        var (u, w, b) = LayerParameters(parameters, k);
+        return Layer(z, u, w, b);
     }
 
     /// <inheritdoc/>

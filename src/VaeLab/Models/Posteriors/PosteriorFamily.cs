@@ -78,6 +78,38 @@ public abstract class PosteriorFamily : nn.Module
             throw new ArgumentException($"{name} must be [N, {ParameterCount}] for a {Spec} posterior on {LatentDimensions} latent dimensions, got [{string.Join(", ", parameters.shape)}].", name);
     }
 
+    /// <summary>
+    /// A flow's draw: z₀ = μ + σ ⊙ ε, then <paramref name="layers"/> layers (<paramref name="layer"/>(z, k) gives layer k's output and
+    /// log |det|), with log q(z_K) = log N(z₀; μ, σ²) − Σ_k log |det ∂f_k/∂z_{k−1}| carried along.
+    /// </summary>
+    protected (Tensor Z, Tensor LogDensity) FlowForward(Tensor parameters, Tensor epsilon, int layers, Func<Tensor, int, (Tensor Z, Tensor LogDeterminant)> layer)
+    {
+        using var scope = NewDisposeScope();
+        Tensor logVariance = LogVariance(parameters);
+        Tensor z = DiagonalGaussian.Sample(Mean(parameters), logVariance, epsilon);
+        Tensor logDensity = BaseLogDensity(epsilon, logVariance);
+        for (int k = 0; k < layers; k++)
+        {
+            var (next, logDeterminant) = layer(z, k);
+            z = next;
+            logDensity = logDensity.sub(logDeterminant);
+        }
+        return (z.MoveToOuterDisposeScope(), logDensity.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// A flow's log q at any z: the layers inverted back to z₀ (<paramref name="inverse"/>(y, k), last layer first), then
+    /// <see cref="FlowForward"/> from the ε of that z₀, so the log-determinants are taken at the points a draw passes.
+    /// </summary>
+    protected Tensor FlowLogDensity(Tensor z, Tensor parameters, int layers, Func<Tensor, int, Tensor> inverse, Func<Tensor, int, (Tensor Z, Tensor LogDeterminant)> layer)
+    {
+        using var scope = NewDisposeScope();
+        Tensor point = z;
+        for (int k = layers - 1; k >= 0; k--) point = inverse(point, k);
+        Tensor epsilon = point.sub(Mean(parameters)).div(DiagonalGaussian.StandardDeviation(LogVariance(parameters)));
+        return FlowForward(parameters, epsilon, layers, layer).LogDensity.MoveToOuterDisposeScope();
+    }
+
     /// <summary>log N(ε; 0, I) − ½ Σ log σ²: the log-density of the base Gaussian at z₀ = μ + σ ⊙ ε, from the noise (no division).</summary>
     protected static Tensor BaseLogDensity(Tensor epsilon, Tensor logVariance)
     {
