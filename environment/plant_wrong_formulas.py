@@ -168,6 +168,8 @@ MUTANTS = [
     ("Models/Posteriors/InverseAutoregressiveFlowPosterior.cs", "Tensor output = gate.mul(z).add(gate.neg().add(1).mul(shift));", "Tensor output = gate.mul(z).sub(gate.neg().add(1).mul(shift));", "family: IAF gated update with − (1 − σ) m", False),
     ("Models/Posteriors/InverseAutoregressiveFlowPosterior.cs", "Tensor logDeterminant = nn.functional.logsigmoid(gateLogit).sum(-1);", "Tensor logDeterminant = nn.functional.logsigmoid(gateLogit.neg()).sum(-1);", "family: IAF log-det Σ log(1 − σ) for Σ log σ", False),
     ("Models/Posteriors/InverseAutoregressiveFlowPosterior.cs", "reversed: t % 2 == 1", "reversed: false", "family: IAF order not reversed between layers", False),
+    ("Objectives/Elbo.cs", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).mean([0]);", "kl ??= DiagonalGaussian.LogStandardNormal(z).sub(logDensity).mean([0]);", "family: a flow's Monte Carlo KL with the wrong sign (log p − log q)", False),
+    ("Objectives/Elbo.cs", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).mean([0]);", "kl ??= logDensity.mean([0]).neg();", "family: a flow's Monte Carlo KL as the entropy alone (no log p(z))", False),
     ("Models/Posteriors/PosteriorFamily.cs", "return DiagonalGaussian.LogStandardNormal(epsilon).sub(logVariance.sum(-1).mul(0.5))", "return DiagonalGaussian.LogStandardNormal(epsilon).sub(logVariance.sum(-1))", "family: base log-density with −Σ log σ² for −½ Σ log σ²", False),
 ]
 

@@ -41,11 +41,12 @@ public sealed class QuadratureCheck : IDerivationCheck
     /// <summary>
     /// Trains a small VAE with a 2-D latent and a learned-σ Gaussian decoder on the pinwheel, deterministically, as one model
     /// (not split over threads: the checks and their planted-bug tests were calibrated on this model, whatever the machine's cores).
+    /// <paramref name="posterior"/> trains it with another posterior family (check 10 uses a planar flow).
     /// </summary>
-    public static VariationalAutoencoder TrainPinwheelVae(long seed = 2, int epochs = 30)
+    public static VariationalAutoencoder TrainPinwheelVae(long seed = 2, int epochs = 30, VaeLab.Models.Posteriors.PosteriorSpec? posterior = null)
     {
         using var data = Pinwheel.Generate(2000, seed);
-        var config = new VaeConfig([2], LatentDimensions: 2, HiddenSizes: [64], Likelihood: LikelihoodKind.GaussianShared, Sigma: 0.3);
+        var config = new VaeConfig([2], LatentDimensions: 2, HiddenSizes: [64], Likelihood: LikelihoodKind.GaussianShared, Sigma: 0.3, Posterior: posterior);
         manual_seed(seed);
         VariationalAutoencoder model = config.Build();
         using var trainer = new Trainer(model, new TrainingOptions(Epochs: epochs, BatchSize: 100, LearningRate: 3e-3, Seed: seed, Parallelism: TrainingParallelism.OneModel));
@@ -201,7 +202,7 @@ public sealed class QuadratureCheck : IDerivationCheck
     }
 
     // Posterior means and standard deviations per example from p(x|z)p(z) on the global grid: where the local grid must reach.
-    static (Tensor Mean, Tensor StandardDeviation) PosteriorMomentsOnGrid(VariationalAutoencoder model, Tensor flat, int n)
+    internal static (Tensor Mean, Tensor StandardDeviation) PosteriorMomentsOnGrid(VariationalAutoencoder model, Tensor flat, int n)
     {
         int d = (int)model.LatentDimensions;
         Tensor grid = Grid(d, n, -GridHalfWidth, GridHalfWidth);
@@ -277,7 +278,7 @@ public sealed class QuadratureCheck : IDerivationCheck
         return Enumerable.Range(0, (int)matrix.shape[0]).Select(r => values[(r * columns)..((r + 1) * columns)]).ToArray();
     }
 
-    static Tensor LogLikelihood(VariationalAutoencoder model, Tensor x, Tensor z) =>
+    internal static Tensor LogLikelihood(VariationalAutoencoder model, Tensor x, Tensor z) =>
         model.Likelihood.LogProb(x.unsqueeze(0).expand(z.shape[0], -1), model.Decode(z));
 
     static Tensor Grid(int d, int n, double low, double high)
