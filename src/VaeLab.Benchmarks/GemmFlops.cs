@@ -7,7 +7,9 @@ namespace VaeLab.Benchmarks;
 /// Matrix-product floating-point operations of training a model made of linear layers, per example: the
 /// figure a training run's GFLOP/s is computed from. Forward 2·in·out per layer; backward 2·in·out for the
 /// weight gradient and 2·in·out for the input gradient, except for encoder layers that read the data
-/// itself, whose input needs no gradient. Element-wise work (activations, likelihood, KL, Adam) is not counted, as usual.
+/// itself, whose input needs no gradient. A posterior family's own weight matrices (an IAF's masked MADE layers) count the same
+/// way, as the dense products that run (the masks zero about half of each). Element-wise work (activations, likelihood, KL,
+/// planar layers, Adam) is not counted, as usual.
 /// </summary>
 public static class GemmFlops
 {
@@ -29,6 +31,9 @@ public static class GemmFlops
                    + 2 * macs                                // weight gradient
                    + (readsData.Contains(linear) ? 0 : 2 * macs); // input gradient
         }
+        // A flow's weight matrices multiply latent and context rows that need gradients: forward, weight and input gradient.
+        foreach (var weight in model.Posterior.parameters().Where(p => p.dim() == 2))
+            total += 6.0 * weight.numel();
         return total;
     }
 

@@ -43,11 +43,28 @@ public static class DerivationCharts
             .WithYAxisStyle<double, double, string>(TitleText: "nats above the ELBO");
     }
 
-    /// <summary>The true posterior p(z|x) of a 2-D latent as filled contours, with q(z|x)'s 1, 2 and 3 σ ellipses overlaid.</summary>
-    public static GenericChart Posterior(PosteriorGrid grid)
+    /// <summary>
+    /// The true posterior p(z|x) of a 2-D latent as filled contours, with q(z|x) overlaid: a diagonal Gaussian's 1, 2 and 3 σ
+    /// ellipses, or any other family's density as red contour lines.
+    /// </summary>
+    /// <param name="grid">The two densities on one grid (<c>QuadratureCheck.PosteriorOnGrid</c>).</param>
+    /// <param name="title">The chart's title (default: what is drawn).</param>
+    public static GenericChart Posterior(PosteriorGrid grid, string? title = null)
     {
+        ArgumentNullException.ThrowIfNull(grid);
         var posterior = Chart.Contour<double, double, double, string>(grid.Posterior, X: grid.Axis, Y: grid.Axis, Name: "p(z|x)",
             ColorScale: StyleParam.Colorscale.Greys, ShowScale: false, ReverseScale: true);
+        if (grid.Family != "Diagonal")
+        {
+            // No ellipse describes a full covariance's tilt or a flow's bend: q's own density, as red lines.
+            var q = Chart.Contour<double, double, double, string>(grid.Approximation, X: grid.Axis, Y: grid.Axis, Name: $"q(z|x), {grid.Family}",
+                ColorScale: StyleParam.Colorscale.NewCustom([Tuple.Create(0.0, Color.fromString("#d62728")), Tuple.Create(1.0, Color.fromString("#d62728"))]),
+                ShowScale: false, ContoursColoring: StyleParam.ContourColoring.Lines, NContours: 6);
+            return Chart.Combine([posterior, q])
+                .WithTitle(title ?? $"true posterior p(z|x) (filled contours) and q(z|x), {grid.Family} (red lines)")
+                .WithXAxisStyle<double, double, string>(TitleText: "z₁")
+                .WithYAxisStyle<double, double, string>(TitleText: "z₂");
+        }
         // q(z|x) is a diagonal Gaussian: its level sets are axis-aligned ellipses, drawn at 1, 2 and 3 σ.
         var ellipses = new[] { 1.0, 2.0, 3.0 }.Select(k =>
         {
@@ -58,7 +75,7 @@ public static class DerivationCharts
                 Name: $"q(z|x), {k:0}σ", LineColor: Color.fromString("#d62728"));
         });
         return Chart.Combine([posterior, .. ellipses])
-            .WithTitle("true posterior p(z|x) (filled contours) and q(z|x) at 1, 2, 3 σ (red)")
+            .WithTitle(title ?? "true posterior p(z|x) (filled contours) and q(z|x) at 1, 2, 3 σ (red)")
             .WithXAxisStyle<double, double, string>(TitleText: "z₁")
             .WithYAxisStyle<double, double, string>(TitleText: "z₂");
     }

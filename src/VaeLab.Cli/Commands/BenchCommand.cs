@@ -19,9 +19,10 @@ internal static class BenchCommand
         var repetitionsOption = new Option<int>("--repetitions") { Description = "Peak-then-training-epoch pairs timed after one warm-up epoch; the median and range of training / peak are reported.", DefaultValueFactory = _ => 5 };
         var scaling = new Option<bool>("--scaling") { Description = "Also measure training throughput against the batch size (32 to 1,024) and the thread count (1 and 2): about two minutes more.", DefaultValueFactory = _ => false };
         var gap = new Option<bool>("--gap") { Description = "Also time the inference-gap tools (AIS and the q* fit at their default settings) with the trained model: about a minute more.", DefaultValueFactory = _ => true };
-        var command = new Command("bench", "Measure, in one process: reference training speed against the matrix-product peak, importance-sampling throughput, AIS and q* throughput, IDX load time.")
+        var posteriors = new Option<bool>("--posteriors") { Description = "Also measure training throughput with an Iaf:2 and a Planar:4 posterior beside the diagonal one, each against the peak measured right before: about a minute more.", DefaultValueFactory = _ => true };
+        var command = new Command("bench", "Measure, in one process: reference training speed against the matrix-product peak, importance-sampling throughput, AIS and q* throughput, training with flow posteriors, IDX load time.")
         {
-            threads, data, repeats, repetitionsOption, gap, scaling,
+            threads, data, repeats, repetitionsOption, gap, scaling, posteriors,
         };
         command.SetAction(parse =>
         {
@@ -37,6 +38,7 @@ internal static class BenchCommand
                 ((IProgress<string>)status).Report("inference-gap tools: AIS and the q* fit at their default settings");
                 inference = InferenceBenchmark.Run(model, choice.Test, training.PeakGflops);
             }
+            IReadOnlyList<PosteriorThroughputPoint>? families = parse.GetValue(posteriors) ? PosteriorThroughput.Run(choice.Train, progress: status) : null;
             IReadOnlyList<ScalingPoint>? points = parse.GetValue(scaling) ? TrainingScaling.Run(choice.Train, progress: status) : null;
             IdxLoadResult idx = IdxLoadBenchmark.Run(parse.GetValue(repeats), parse.GetValue(data));
             var table = Tables.Create("measurement", "value");
@@ -78,6 +80,9 @@ internal static class BenchCommand
                 Row("(g) q* fit: example-steps/s", inference.LocalExampleStepsPerSecond.ToString("0", CultureInfo.InvariantCulture) + $"  ({new VaeLab.Evaluation.Inference.LocalPosteriorOptions().SamplesPerStep} samples per step)");
                 Row("(g) q* fit: GFLOP/s, / peak", $"{inference.LocalGflops.ToString("0.0", CultureInfo.InvariantCulture)}, {inference.LocalFractionOfPeak.ToString("0.00", CultureInfo.InvariantCulture)}");
             }
+            if (families is not null)
+                foreach (PosteriorThroughputPoint point in families)
+                    Row($"(i) training, {point.Posterior} posterior", $"{point.ExamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} examples/s, {G(point.TrainingGflops)} GFLOP/s, / peak {P(point.FractionOfPeak)} (peak {G(point.PeakGflops)}; {point.Parallelism}; {(point.GflopPerExample * 1e3).ToString("0.00", CultureInfo.InvariantCulture)} MFLOP per example)");
             Row("(e) IDX load: source", idx.Source);
             Row("(e) IDX load: images (with labels)", idx.Images.ToString("N0", CultureInfo.InvariantCulture));
             Row($"(e) IDX load: median of {idx.Repeats} (s)", F(idx.MedianSeconds));

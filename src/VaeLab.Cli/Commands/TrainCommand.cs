@@ -22,6 +22,7 @@ internal static class TrainCommand
         var data = CommonOptions.Data();
         var latent = new Option<int>("--latent") { Description = "Latent dimensions d.", DefaultValueFactory = _ => 20 };
         var hidden = new Option<int[]>("--hidden") { Description = "Hidden layer widths of the MLP (the decoder mirrors them).", DefaultValueFactory = _ => [400], AllowMultipleArgumentsPerToken = true };
+        var encoderHidden = new Option<int[]?>("--encoder-hidden") { Description = "Hidden widths of the MLP encoder when they differ from the decoder's (e.g. --hidden 200 200 --encoder-hidden 500 500: Cremer et al.'s larger encoder).", AllowMultipleArgumentsPerToken = true };
         var architecture = new Option<Architecture>("--architecture") { Description = "Mlp or Conv.", DefaultValueFactory = _ => Architecture.Mlp };
         var likelihood = new Option<LikelihoodKind>("--likelihood") { Description = "Bernoulli, GaussianFixed, GaussianShared, GaussianPerPixel, GaussianDecoderOutput, DiscretizedGaussian or DiscretizedLogistic.", DefaultValueFactory = _ => LikelihoodKind.Bernoulli };
         var posterior = CommonOptions.Posterior();
@@ -42,7 +43,7 @@ internal static class TrainCommand
         var importance = new Option<int>("--importance-samples") { Description = "k for the final importance-sampled log p(x) (0 = skip).", DefaultValueFactory = _ => 1000 };
         var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
         {
-            threads, seed, device, data, latent, hidden, architecture, likelihood, posterior, sigma, epochs, batchSize, learningRate,
+            threads, seed, device, data, latent, hidden, encoderHidden, architecture, likelihood, posterior, sigma, epochs, batchSize, learningRate,
             beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, parallelism, importance,
         };
         command.SetAction(parse =>
@@ -52,7 +53,8 @@ internal static class TrainCommand
             // memory back once a second (NativeHeap.Trim), without the fixed threshold's page faults (docs/benchmarks.md).
             using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
             Console.WriteLine($"data: {choice.Description}");
-            var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma), parse.GetValue(posterior));
+            var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma), parse.GetValue(posterior),
+                parse.GetValue(encoderHidden));
             var options = new TrainingOptions(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
                 GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
                 Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK)),

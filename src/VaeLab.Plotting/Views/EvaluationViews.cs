@@ -1,4 +1,5 @@
 using System.Globalization;
+using VaeLab.Derivation;
 using VaeLab.Evaluation;
 using VaeLab.Evaluation.Inference;
 using VaeLab.Runtime;
@@ -52,6 +53,42 @@ public static class EvaluationViews
              .Add("amortisation gap L[q*] − L[q]", gap.AmortisationGap.ToString())
              .Add($"inference gap log p̂ − L[q] (log p̂ from {gap.LogLikelihoodSource})", gap.InferenceGap.ToString())
              .Add("seconds: IS, AIS, local", $"{F(gap.Seconds.ImportanceSampling, "F1")}, {F(gap.Seconds.Ais, "F1")}, {F(gap.Seconds.Local, "F1")}");
+        return table;
+    }
+
+    /// <summary>Several decompositions side by side, one column per label (a posterior family, a model): the same rows as <see cref="Gap"/>.</summary>
+    /// <exception cref="ArgumentException">No decomposition given.</exception>
+    public static ValueTable Gaps(IEnumerable<(string Label, GapDecomposition Gap)> gaps)
+    {
+        ArgumentNullException.ThrowIfNull(gaps);
+        var columns = gaps.ToArray();
+        if (columns.Length == 0) throw new ArgumentException("Give at least one decomposition.", nameof(gaps));
+        var table = new ValueTable($"The inference gap on {N0(columns[0].Gap.Examples)} examples (nats per example, ± standard error)",
+            ["quantity", .. columns.Select(c => c.Label)]);
+        void Row(string name, Func<GapDecomposition, string> cell) => table.Add([name, .. columns.Select(c => cell(c.Gap))]);
+        Row($"log p(x), IS-{N0(columns[0].Gap.ImportanceSamples)}", g => g.LogLikelihoodImportanceSampled.ToString());
+        Row("log p(x), AIS", g => g.LogLikelihoodAis.ToString());
+        Row("L[q*] (per-example optimum)", g => g.ElboLocal.ToString());
+        Row("L[q] (encoder)", g => g.ElboEncoder.ToString());
+        Row("approximation gap log p̂ − L[q*]", g => g.ApproximationGap.ToString());
+        Row("amortisation gap L[q*] − L[q]", g => g.AmortisationGap.ToString());
+        Row("inference gap log p̂ − L[q]", g => g.InferenceGap.ToString());
+        Row("amortisation share", g => F(100 * g.AmortisationGap.Nats / g.InferenceGap.Nats, "F0") + " %");
+        return table;
+    }
+
+    /// <summary>The identity log p(x) = ELBO + KL(q ‖ p(z|x)) example by example, each side measured its own way (<see cref="GridIdentity"/>).</summary>
+    public static ValueTable Identity(IReadOnlyList<IdentitySides> sides, string family)
+    {
+        ArgumentNullException.ThrowIfNull(sides);
+        var table = new ValueTable($"log p(x) = ELBO + KL(q ‖ p(z|x)) with a {family} posterior (nats; log p(x) and the KL by quadrature, the ELBO by Monte Carlo)",
+            "example", "log p(x)", "ELBO", "log p(x) − ELBO", "KL(q ‖ p(z|x))", "difference", "tolerance", "holds");
+        for (int i = 0; i < sides.Count; i++)
+        {
+            IdentitySides s = sides[i];
+            table.Add((i + 1).ToString(CultureInfo.InvariantCulture), F(s.LogMarginal, "F4"), $"{F(s.Elbo, "F4")} ± {F(s.ElboStandardError, "F4")}",
+                F(s.Difference, "F4"), F(s.Kl, "F4"), F(s.Difference - s.Kl, "F4"), F(s.Tolerance, "F4"), s.Holds ? "yes" : "NO");
+        }
         return table;
     }
 

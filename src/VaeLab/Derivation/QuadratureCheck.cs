@@ -242,7 +242,7 @@ public sealed class QuadratureCheck : IDerivationCheck
 
     /// <summary>
     /// The true posterior p(z|x) of a 2-D latent model on an n×n grid over [−L, L]², with q(z|x)'s density on the
-    /// same grid, for the contour figure. Densities are normalised on the grid; the model is evaluated in float64.
+    /// same grid (any posterior family), for the contour figure. Densities are normalised on the grid; the model is evaluated in float64.
     /// </summary>
     public static PosteriorGrid PosteriorOnGrid(VariationalAutoencoder model, Tensor x, int n = 120, double halfWidth = 3.5)
     {
@@ -258,12 +258,15 @@ public sealed class QuadratureCheck : IDerivationCheck
             Tensor grid = Grid(2, n, -halfWidth, halfWidth);
             Tensor logJoint = LogLikelihood(model, flat[0], grid).add(DiagonalGaussian.LogStandardNormal(grid));
             Tensor posterior = logJoint.sub(logJoint.logsumexp(0)).exp().view(n, n);
-            var (mean, logVariance) = model.EncodeDiagonal(flat);
-            Tensor logQ = DiagonalGaussian.LogDensity(grid, mean, logVariance);
+            Tensor parameters = model.Encode(flat);
+            // Any family: q's density by its own LogDensity (an inversion for flows), at every grid point.
+            Tensor logQ = model.Posterior.LogDensity(grid.unsqueeze(1), parameters).squeeze(1);
             Tensor q = logQ.sub(logQ.logsumexp(0)).exp().view(n, n);
             double[] axis = Enumerable.Range(0, n).Select(i => -halfWidth + (i + 0.5) * 2 * halfWidth / n).ToArray();
+            Tensor baseSd = DiagonalGaussian.StandardDeviation(model.Posterior.LogVariance(parameters)[0]);
             // Row i of a contour's z is y = axis[i]; the grid's first coordinate is z₁ (x axis): transpose.
-            return new PosteriorGrid(axis, ToRows(posterior.t()), ToRows(q.t()), mean[0].data<double>().ToArray(), DiagonalGaussian.StandardDeviation(logVariance[0]).data<double>().ToArray());
+            return new PosteriorGrid(axis, ToRows(posterior.t()), ToRows(q.t()), model.Posterior.Location(parameters)[0].data<double>().ToArray(),
+                baseSd.data<double>().ToArray(), model.Posterior.Spec.ToString());
         }
         finally
         {
@@ -316,6 +319,7 @@ public sealed class QuadratureCheck : IDerivationCheck
 /// <param name="Axis">Grid coordinates, the same for z₁ and z₂.</param>
 /// <param name="Posterior">True posterior mass per cell, [z₂][z₁].</param>
 /// <param name="Approximation">q(z|x) mass per cell, [z₂][z₁].</param>
-/// <param name="QMean">q's mean.</param>
-/// <param name="QStandardDeviation">q's standard deviations.</param>
-public sealed record PosteriorGrid(double[] Axis, double[][] Posterior, double[][] Approximation, double[] QMean, double[] QStandardDeviation);
+/// <param name="QMean">q's mean (for a flow, the point its base mean maps to).</param>
+/// <param name="QStandardDeviation">q's standard deviations (for a full covariance or a flow, the base Gaussian's).</param>
+/// <param name="Family">q's posterior family ("Diagonal", "FullCovariance", "Planar:K", "Iaf:K").</param>
+public sealed record PosteriorGrid(double[] Axis, double[][] Posterior, double[][] Approximation, double[] QMean, double[] QStandardDeviation, string Family = "Diagonal");

@@ -51,6 +51,10 @@ public enum LikelihoodKind
 /// <param name="Likelihood">The decoder's likelihood.</param>
 /// <param name="Sigma">σ of a fixed Gaussian, or the initial σ of a learned one.</param>
 /// <param name="Posterior">The family of q(z|x) (null: the diagonal Gaussian).</param>
+/// <param name="EncoderHiddenSizes">
+/// Hidden widths of the MLP encoder when they differ from the decoder's (null: the encoder is <paramref name="HiddenSizes"/> and the
+/// decoder mirrors it). Cremer et al.'s larger encoder: <c>HiddenSizes = [200, 200], EncoderHiddenSizes = [500, 500]</c>.
+/// </param>
 public sealed record VaeConfig(
     long[] InputShape,
     int LatentDimensions = 20,
@@ -58,7 +62,8 @@ public sealed record VaeConfig(
     Architecture Architecture = Architecture.Mlp,
     LikelihoodKind Likelihood = LikelihoodKind.Bernoulli,
     double Sigma = 1.0,
-    PosteriorSpec? Posterior = null)
+    PosteriorSpec? Posterior = null,
+    int[]? EncoderHiddenSizes = null)
 {
     /// <summary>The reference configuration for 28×28 images: 784-400-20 MLP, Bernoulli.</summary>
     public static VaeConfig Reference { get; } = new([1, 28, 28]);
@@ -67,8 +72,19 @@ public sealed record VaeConfig(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PosteriorSpec? Posterior { get; init; } = Posterior is { IsDiagonal: true } ? null : Posterior;
 
-    /// <summary>Hidden widths in use (400 when none were given).</summary>
+    /// <summary>
+    /// The encoder's own widths (null when the encoder is <see cref="Hidden"/>, which is always stored as null so that configurations
+    /// compare and serialise alike, and checkpoints written before this option read the same).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int[]? EncoderHiddenSizes { get; init; } = EncoderHiddenSizes is { } own && own.SequenceEqual(HiddenSizes ?? [400]) ? null : EncoderHiddenSizes;
+
+    /// <summary>Hidden widths in use: the encoder's (400 when none were given); the decoder mirrors them unless <see cref="EncoderHiddenSizes"/> is set.</summary>
     public IReadOnlyList<int> Hidden => HiddenSizes ?? [400];
+
+    /// <summary>The MLP encoder's hidden widths in use.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> EncoderHidden => EncoderHiddenSizes ?? Hidden;
 
     /// <summary>The posterior family in use (the diagonal Gaussian when none was given).</summary>
     [JsonIgnore]
@@ -83,6 +99,10 @@ public sealed record VaeConfig(
     public VariationalAutoencoder Build()
     {
         if (LatentDimensions < 1) throw new ArgumentOutOfRangeException(nameof(LatentDimensions), LatentDimensions, "The latent needs at least one dimension.");
+        if (EncoderHiddenSizes is not null && Architecture == Architecture.Conv)
+            throw new ArgumentException("Encoder hidden widths apply to the MLP; the convolutional architecture has fixed layers.", nameof(EncoderHiddenSizes));
+        foreach (int width in Hidden.Concat(EncoderHidden))
+            if (width < 1) throw new ArgumentOutOfRangeException(nameof(HiddenSizes), width, "A hidden layer needs at least one unit.");
         PosteriorInUse.Validate();
         long inputDimensions = InputShape.Aggregate(1L, (a, b) => a * b);
         Likelihood likelihood = Likelihood switch
@@ -106,7 +126,7 @@ public sealed record VaeConfig(
             var convDecoder = new ConvDecoder(LatentDimensions, k);
             return new VariationalAutoencoder(convEncoder, convDecoder, likelihood, InputShape, PosteriorInUse.Build(LatentDimensions)) { Config = this };
         }
-        var encoder = new MlpEncoder(inputDimensions, Hidden, LatentDimensions, outputs);
+        var encoder = new MlpEncoder(inputDimensions, EncoderHidden, LatentDimensions, outputs);
         var decoder = new MlpDecoder(LatentDimensions, Hidden.Reverse().ToArray(), inputDimensions * k);
         return new VariationalAutoencoder(encoder, decoder, likelihood, InputShape, PosteriorInUse.Build(LatentDimensions)) { Config = this };
     }
@@ -114,9 +134,9 @@ public sealed record VaeConfig(
     /// <inheritdoc />
     public bool Equals(VaeConfig? other) =>
         other is not null && InputShape.SequenceEqual(other.InputShape) && LatentDimensions == other.LatentDimensions
-        && Hidden.SequenceEqual(other.Hidden) && Architecture == other.Architecture && Likelihood == other.Likelihood && Sigma.Equals(other.Sigma)
+        && Hidden.SequenceEqual(other.Hidden) && EncoderHidden.SequenceEqual(other.EncoderHidden) && Architecture == other.Architecture && Likelihood == other.Likelihood && Sigma.Equals(other.Sigma)
         && PosteriorInUse == other.PosteriorInUse;
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(string.Join(",", InputShape), LatentDimensions, string.Join(",", Hidden), Architecture, Likelihood, Sigma, PosteriorInUse);
+    public override int GetHashCode() => HashCode.Combine(string.Join(",", InputShape), LatentDimensions, string.Join(",", Hidden), string.Join(",", EncoderHidden), Architecture, Likelihood, Sigma, PosteriorInUse);
 }

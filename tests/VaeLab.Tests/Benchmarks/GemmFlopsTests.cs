@@ -17,6 +17,19 @@ public class GemmFlopsTests
     }
 
     [Fact]
+    public void AnIafPosteriorAddsItsMadeLayersAsDenseProducts()
+    {
+        using var diagonal = VaeConfig.Reference.Build();
+        using var iaf = (VaeConfig.Reference with { Posterior = VaeLab.Models.Posteriors.PosteriorSpec.Parse("Iaf:2") }).Build();
+        // The encoder's head grows from 2d to 3d outputs (μ, log σ², a context of d): 400·20 MACs more, forward and both gradients.
+        // Each of the 2 layers multiplies z [d] and the context [d] into 4d hidden units, and those into 2d outputs: 4d² + 4d² + 8d²
+        // MACs, 16·400 = 6,400 at d = 20, forward and both gradients.
+        double head = 6.0 * 400 * 20;
+        double flows = 2 * 6.0 * (16 * 20 * 20);
+        Assert.Equal(GemmFlops.TrainingPerExample(diagonal) + head + flows, GemmFlops.TrainingPerExample(iaf));
+    }
+
+    [Fact]
     public void ADecoderPassToZCountsForwardAndInputGradientOfTheDecoderOnly()
     {
         using var model = VaeConfig.Reference.Build();

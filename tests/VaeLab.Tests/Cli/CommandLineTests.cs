@@ -49,6 +49,8 @@ public class CommandLineTests
     [InlineData("train --posterior Iaf --epochs 1", "say how many flow layers, e.g. Iaf:4")]
     [InlineData("train --posterior Planar:2 --parallelism SplitLayers --epochs 1", "this model's posterior is Planar:2, not the diagonal Gaussian")]
     [InlineData("train --likelihood GaussianShared --parallelism SplitLayers --epochs 1", "this model has a GaussianLikelihood, not a Bernoulli likelihood")]
+    [InlineData("train --architecture Conv --encoder-hidden 64 --epochs 1", "Encoder hidden widths apply to the MLP")]
+    [InlineData("train --encoder-hidden 0 --epochs 1", "A hidden layer needs at least one unit")]
     public async Task BadInputIsOneClearLineAndExitCodeTwo(string arguments, string named)
     {
         var (code, output, error) = await Run(arguments.Split(' '));

@@ -179,4 +179,25 @@ public class PosteriorFamilyTests
         Assert.DoesNotContain("Posterior", JsonSerializer.Serialize(diagonal));
         Assert.Equal(PosteriorSpec.Parse("Planar:2"), planar.Model.PosteriorInUse);
     }
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void ThePosteriorGridDrawsEachFamilysOwnDensity(string family)
+    {
+        manual_seed(5);
+        var config = new VaeConfig([2], LatentDimensions: 2, HiddenSizes: [8], Likelihood: LikelihoodKind.GaussianShared, Sigma: 0.3, Posterior: PosteriorSpec.Parse(family));
+        using var model = config.Build();
+        using var x = tensor(new float[] { 0.4f, -0.7f }).view(1, 2);
+        var grid = VaeLab.Derivation.QuadratureCheck.PosteriorOnGrid(model, x, n: 40, halfWidth: 4);
+        Assert.Equal(config.PosteriorInUse.ToString(), grid.Family);
+        Assert.Equal(1.0, grid.Approximation.Sum(r => r.Sum()), 9);
+        Assert.Equal(1.0, grid.Posterior.Sum(r => r.Sum()), 9);
+        // Cell [z₂ = axis[i]][z₁ = axis[j]] is the family's own density there, up to the grid's normalisation.
+        using var noGrad = no_grad();
+        model.to(ScalarType.Float64);
+        using var lambda = model.Encode(x.to_type(ScalarType.Float64));
+        double Density(int i, int j) => model.Posterior.LogDensity(tensor(new[] { grid.Axis[j], grid.Axis[i] }).view(1, 1, 2), lambda).exp().item<double>();
+        double ratio = grid.Approximation[7][30] / grid.Approximation[22][11];
+        Assert.Equal(Density(7, 30) / Density(22, 11), ratio, 6);
+    }
 }

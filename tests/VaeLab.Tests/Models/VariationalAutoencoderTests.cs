@@ -62,4 +62,30 @@ public class VariationalAutoencoderTests
         using var model = VaeConfig.Reference.Build();
         Assert.Equal("mlp-encoder(784-400-20)|mlp-decoder(20-400-784)|bernoulli|input 1x28x28", model.Signature);
     }
+
+    [Fact]
+    public void AnEncoderOfItsOwnWidthsBuildsBesideTheDecoderAndIsPartOfTheConfiguration()
+    {
+        var larger = new VaeConfig([1, 28, 28], LatentDimensions: 50, HiddenSizes: [200, 200], EncoderHiddenSizes: [500, 500]);
+        using var model = larger.Build();
+        Assert.Equal("mlp-encoder(784-500-500-50)|mlp-decoder(50-200-200-784)|bernoulli|input 1x28x28", model.Signature);
+        // Another encoder is another configuration; the decoder's own widths given again are the mirrored default, stored as null.
+        var standard = larger with { EncoderHiddenSizes = null };
+        Assert.NotEqual(standard, larger);
+        Assert.Equal(standard, new VaeConfig([1, 28, 28], LatentDimensions: 50, HiddenSizes: [200, 200], EncoderHiddenSizes: [200, 200]));
+        Assert.Null(new VaeConfig([1, 28, 28], HiddenSizes: [200, 200], EncoderHiddenSizes: [200, 200]).EncoderHiddenSizes);
+        // The JSON a checkpoint stores round-trips, and says nothing of an encoder that mirrors the decoder.
+        string json = System.Text.Json.JsonSerializer.Serialize(larger);
+        Assert.Equal(larger, System.Text.Json.JsonSerializer.Deserialize<VaeConfig>(json));
+        Assert.DoesNotContain("EncoderHiddenSizes", System.Text.Json.JsonSerializer.Serialize(standard));
+    }
+
+    [Fact]
+    public void EncoderWidthsAreRefusedForTheConvolutionalArchitectureAndZeroWidthsEverywhere()
+    {
+        var conv = new VaeConfig([1, 28, 28], Architecture: Architecture.Conv, EncoderHiddenSizes: [64]);
+        Assert.Contains("convolutional", Assert.Throws<ArgumentException>(() => conv.Build()).Message);
+        var empty = new VaeConfig([1, 28, 28], EncoderHiddenSizes: [0]);
+        Assert.Contains("at least one unit", Assert.Throws<ArgumentOutOfRangeException>(() => empty.Build()).Message);
+    }
 }
