@@ -171,6 +171,11 @@ MUTANTS = [
     ("Objectives/Elbo.cs", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).mean([0]);", "kl ??= DiagonalGaussian.LogStandardNormal(z).sub(logDensity).mean([0]);", "family: a flow's Monte Carlo KL with the wrong sign (log p − log q)", False),
     ("Objectives/Elbo.cs", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).mean([0]);", "kl ??= logDensity.mean([0]).neg();", "family: a flow's Monte Carlo KL as the entropy alone (no log p(z))", False),
     ("Models/Posteriors/PosteriorFamily.cs", "return DiagonalGaussian.LogStandardNormal(epsilon).sub(logVariance.sum(-1).mul(0.5))", "return DiagonalGaussian.LogStandardNormal(epsilon).sub(logVariance.sum(-1))", "family: base log-density with −Σ log σ² for −½ Σ log σ²", False),
+    ("Models/Posteriors/PlanarFlowPosterior.cs", "start = 2 * d + layer * (2 * d + 1);", "start = 2 * d + layer * (2 * d);", "family: planar layers' (u, w, b) read with a stride of 2d (neighbouring layers share columns)", False),
+    ("Models/Posteriors/InverseAutoregressiveFlowPosterior.cs", "public Tensor Context(Tensor parameters) => parameters.narrow(-1, 2 * LatentDimensions, ContextSize);", "public Tensor Context(Tensor parameters) => parameters.narrow(-1, 0, ContextSize);", "family: IAF context read from μ's columns", False),
+    ("Models/Posteriors/PlanarFlowPosterior.cs", "Tensor slack = nn.functional.softplus(w.mul(u).sum(-1));", "Tensor slack = nn.functional.softplus(w.mul(u).sum(-1)).detach();", "family: planar log-det's slack detached (values right, gradient wrong)", False),
+    ("Models/Posteriors/InverseAutoregressiveFlowPosterior.cs", "Tensor logDeterminant = nn.functional.logsigmoid(gateLogit).sum(-1);", "Tensor logDeterminant = nn.functional.logsigmoid(gateLogit.detach()).sum(-1);", "family: IAF log-det detached from the MADE (values right, gradient wrong)", False),
+    ("Objectives/Elbo.cs", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).mean([0]);", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).sum([0]);", "family: a flow's Monte Carlo KL summed over the draws, not averaged", False),
 ]
 
 

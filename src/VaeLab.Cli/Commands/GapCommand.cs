@@ -56,6 +56,9 @@ internal static class GapCommand
             var (model, test, treatment, description) = Model(parse.GetValue(store), parse.GetValue(run), parse.GetValue(checkpoint), parse.GetValue(data), s, parse.GetValue(posterior)!);
             using (test)
             {
+                // A stored model brings its own family: a --posterior that names another is a mistake, not a request.
+                if (parse.GetResult(posterior) is { Implicit: false } && parse.GetValue(posterior) != model.Posterior.Spec)
+                    throw new ArgumentException($"--posterior {parse.GetValue(posterior)}: this model's posterior is {model.Posterior.Spec} ({description}); --posterior chooses the family of the reference model trained when no --checkpoint or --store/--run is given.");
                 using Tensor first = arange(Math.Min(count, test.Count));
                 using Dataset subset = test.Subset(first);
                 Console.WriteLine($"model: {description}");

@@ -109,8 +109,8 @@ public sealed record SweepSpec(
         foreach (PosteriorSpec posterior in Posteriors ?? (Posterior is null ? [] : [Posterior]))
             if (posterior is null) throw new ArgumentException("posteriors: a family is missing (null).", nameof(Posteriors));
             else
-                try { posterior.Validate(); }
-                catch (ArgumentException e) { throw new ArgumentException($"posterior '{posterior}': {e.Message}", nameof(Posteriors), e); }
+                try { foreach (int latent in LatentSizes) posterior.Validate(latent); }
+                catch (ArgumentException e) { throw new ArgumentException($"posterior '{posterior}': {e.Message.Split(" (Parameter")[0]}", nameof(Posteriors), e); }
         if (EpochCounts is not null && EpochCounts.Any(e => e < 1))
             throw new ArgumentException("epochCounts: each must be at least 1.", nameof(EpochCounts));
         if (ImportanceSamples < 0) throw new ArgumentException("importanceSamples: must not be negative.", nameof(ImportanceSamples));

@@ -103,7 +103,7 @@ public sealed record VaeConfig(
             throw new ArgumentException("Encoder hidden widths apply to the MLP; the convolutional architecture has fixed layers.", nameof(EncoderHiddenSizes));
         foreach (int width in Hidden.Concat(EncoderHidden))
             if (width < 1) throw new ArgumentOutOfRangeException(nameof(HiddenSizes), width, "A hidden layer needs at least one unit.");
-        PosteriorInUse.Validate();
+        PosteriorInUse.Validate(LatentDimensions);
         long inputDimensions = InputShape.Aggregate(1L, (a, b) => a * b);
         Likelihood likelihood = Likelihood switch
         {

@@ -51,6 +51,8 @@ public class CommandLineTests
     [InlineData("train --likelihood GaussianShared --parallelism SplitLayers --epochs 1", "this model has a GaussianLikelihood, not a Bernoulli likelihood")]
     [InlineData("train --architecture Conv --encoder-hidden 64 --epochs 1", "Encoder hidden widths apply to the MLP")]
     [InlineData("train --encoder-hidden 0 --epochs 1", "A hidden layer needs at least one unit")]
+    [InlineData("train --latent 1 --posterior Iaf:2 --epochs 1", "needs at least 2 latent dimensions")]
+    [InlineData("train --posterior Diagonal,Planar:2 --epochs 1", "is not a posterior family")]
     public async Task BadInputIsOneClearLineAndExitCodeTwo(string arguments, string named)
     {
         var (code, output, error) = await Run(arguments.Split(' '));
@@ -76,5 +78,9 @@ public class CommandLineTests
         foreach (string figure in new[] { "log p(x), IS-500", "log p(x), AIS", "L[q*]", "L[q]", "approximation gap", "amortisation gap", "inference gap" })
             Assert.Contains(figure, output);
         Assert.Contains("12 examples", output);
+        // The checkpoint's family is the model's: naming another is refused, naming it is harmless.
+        var (other, _, otherError) = await Run("gap", "--checkpoint", checkpoint, "--quick", "--examples", "2", "--posterior", "Planar:2");
+        Assert.Equal(2, other);
+        Assert.Contains("--posterior Planar:2: this model's posterior is Diagonal", otherError);
     }
 }

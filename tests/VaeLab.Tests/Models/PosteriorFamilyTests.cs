@@ -33,6 +33,8 @@ public class PosteriorFamilyTests
     [InlineData("Iaf:x", "not a whole number")]
     [InlineData("Diagonal:3", "has no flow layers")]
     [InlineData("Gaussian", "not a posterior family")]
+    [InlineData("Diagonal,Planar:4", "not a posterior family")]
+    [InlineData("FullCovariance, Planar:2", "not a posterior family")]
     [InlineData("1", "not a posterior family")]
     public void BadSpecsAreRefusedNamingTheProblem(string text, string message)
     {
@@ -199,5 +201,12 @@ public class PosteriorFamilyTests
         double Density(int i, int j) => model.Posterior.LogDensity(tensor(new[] { grid.Axis[j], grid.Axis[i] }).view(1, 1, 2), lambda).exp().item<double>();
         double ratio = grid.Approximation[7][30] / grid.Approximation[22][11];
         Assert.Equal(Density(7, 30) / Density(22, 11), ratio, 6);
+    }
+
+    [Fact]
+    public void AnIafIsRefusedOnOneLatentDimension()
+    {
+        var error = Assert.Throws<ArgumentException>(() => PosteriorSpec.Parse("Iaf:2").Build(1));
+        Assert.Contains("needs at least 2 latent dimensions", error.Message);
     }
 }

@@ -22,10 +22,55 @@ public static class GapCost
         int rows = ais.RowsPerBatch;
         double backward = SecondsPerRow(model, rows, withGradient: true);
         double forward = SecondsPerRow(model, rows, withGradient: false);
+        // Importance sampling and q* draw every z through the posterior family: free for the diagonal Gaussian, a pass through
+        // K layers (and, to fit q*, back) for a flow. AIS starts from the prior and never draws from q.
+        bool diagonal = model.Posterior is Models.Posteriors.DiagonalPosterior;
+        double drawBackward = diagonal ? 0 : PosteriorSecondsPerRow(model, rows, withGradient: true);
+        double drawForward = diagonal ? 0 : PosteriorSecondsPerRow(model, rows, withGradient: false);
         double aisSeconds = (double)examples * ais.DecoderPassesPerExample * backward;
-        double isSeconds = (double)examples * options.ImportanceSamples * forward;
-        double localSeconds = (double)examples * ((double)local.MaxSteps * local.SamplesPerStep * backward + 2.0 * local.EvaluationSamples * forward);
+        double isSeconds = (double)examples * options.ImportanceSamples * (forward + drawForward);
+        double localSeconds = (double)examples * ((double)local.MaxSteps * local.SamplesPerStep * (backward + drawBackward)
+            + 2.0 * local.EvaluationSamples * (forward + drawForward));
         return new GapTimings(isSeconds, aisSeconds, localSeconds);
+    }
+
+    // Seconds per row of one draw z with its log q(z|x) from the posterior family (and, with the gradient, back to λ), median of
+    // five timed passes after a warm-up.
+    static double PosteriorSecondsPerRow(VariationalAutoencoder model, int rows, bool withGradient)
+    {
+        model.eval();
+        using var frozen = new FrozenParameters(model);
+        var parameter = model.parameters().First();
+        using var generator = new Generator(0);
+        using var scope = NewDisposeScope();
+        Tensor lambda;
+        using (no_grad())
+        {
+            Tensor z0 = randn(new long[] { rows, model.LatentDimensions }, parameter.dtype, parameter.device, generator: generator);
+            lambda = model.Encode(model.Likelihood.Sample(model.Decode(z0), generator));
+        }
+        Tensor epsilon = randn(new long[] { rows, model.LatentDimensions }, parameter.dtype, parameter.device, generator: generator);
+        var times = new List<double>();
+        for (int i = 0; i < 6; i++)
+        {
+            using var inner = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            if (withGradient)
+            {
+                using var enable = enable_grad();
+                Tensor leaf = lambda.detach().requires_grad_(true);
+                var (z, logQ) = model.Posterior.SampleWithLogDensity(leaf, epsilon);
+                autograd.grad([z.sum().add(logQ.sum())], [leaf]);
+            }
+            else
+            {
+                using var noGrad = no_grad();
+                model.Posterior.SampleWithLogDensity(lambda, epsilon).LogDensity.sum().to_type(ScalarType.Float64).item<double>();
+            }
+            if (i > 0) times.Add(clock.Elapsed.TotalSeconds);
+        }
+        times.Sort();
+        return times[times.Count / 2] / rows;
     }
 
     // Seconds per row of one decoder pass (and the likelihood), median of five timed passes after a warm-up.

@@ -70,10 +70,20 @@ public sealed record PosteriorSpec(PosteriorKind Kind, int Layers = 0)
         };
     }
 
-    /// <summary>Builds the family for <paramref name="latentDimensions"/> latent dimensions (torch's global generator initialises any weights).</summary>
-    public PosteriorFamily Build(long latentDimensions)
+    /// <summary>Checks the layer count and that the family can take <paramref name="latentDimensions"/> latent dimensions.</summary>
+    /// <exception cref="ArgumentException">What <see cref="Validate()"/> refuses, or an IAF on one latent dimension.</exception>
+    public void Validate(long latentDimensions)
     {
         Validate();
+        if (Kind == PosteriorKind.Iaf && latentDimensions < 2)
+            throw new ArgumentException($"An {this} posterior needs at least 2 latent dimensions: on {latentDimensions}, its autoregressive layers have no inputs and it is the diagonal Gaussian (use Diagonal).", nameof(latentDimensions));
+    }
+
+    /// <summary>Builds the family for <paramref name="latentDimensions"/> latent dimensions (torch's global generator initialises any weights).</summary>
+    /// <exception cref="ArgumentException">A family that cannot take these dimensions (<see cref="Validate(long)"/>).</exception>
+    public PosteriorFamily Build(long latentDimensions)
+    {
+        Validate(latentDimensions);
         return Kind switch
         {
             PosteriorKind.Diagonal => new DiagonalPosterior(latentDimensions),
@@ -89,8 +99,11 @@ public sealed record PosteriorSpec(PosteriorKind Kind, int Layers = 0)
     {
         ArgumentNullException.ThrowIfNull(text);
         string[] parts = text.Trim().Split(':');
-        if (parts.Length > 2 || !Enum.TryParse(parts[0], ignoreCase: true, out PosteriorKind kind) || !Enum.IsDefined(kind) || int.TryParse(parts[0], out _))
+        // Exact names only: Enum.TryParse would read "Diagonal,Planar" as the two flags OR-ed together, and "3" as a number.
+        string? name = Enum.GetNames<PosteriorKind>().FirstOrDefault(n => string.Equals(n, parts[0].Trim(), StringComparison.OrdinalIgnoreCase));
+        if (parts.Length > 2 || name is null)
             throw new FormatException($"'{text}' is not a posterior family; write {Forms}.");
+        PosteriorKind kind = Enum.Parse<PosteriorKind>(name);
         int layers = 0;
         if (parts.Length == 2 && !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out layers))
             throw new FormatException($"'{text}': the layer count '{parts[1]}' is not a whole number; write {Forms}.");
