@@ -59,7 +59,7 @@ public static class DerivationCharts
             // No ellipse describes a full covariance's tilt or a flow's bend: q's own density, as red lines.
             var q = Chart.Contour<double, double, double, string>(grid.Approximation, X: grid.Axis, Y: grid.Axis, Name: $"q(z|x), {grid.Family}",
                 ColorScale: StyleParam.Colorscale.NewCustom([Tuple.Create(0.0, Color.fromString("#d62728")), Tuple.Create(1.0, Color.fromString("#d62728"))]),
-                ShowScale: false, ContoursColoring: StyleParam.ContourColoring.Lines, NContours: 6);
+                ShowScale: false, ContoursColoring: StyleParam.ContourColoring.Lines, NContours: 6, ShowContourLines: true, ContourLinesWidth: 2.0);
             return Chart.Combine([posterior, q])
                 .WithTitle(title ?? $"true posterior p(z|x) (filled contours) and q(z|x), {grid.Family} (red lines)")
                 .WithXAxisStyle<double, double, string>(TitleText: "z₁")

@@ -60,4 +60,20 @@ public class ValueViewsTests
         Assert.Contains("r train", trainOnly);
         Assert.DoesNotContain("r test", trainOnly);
     }
+
+    [Fact]
+    public void APosteriorChartDrawsAnEllipseForTheDiagonalFamilyAndVisibleContourLinesForAnyOther()
+    {
+        double[] axis = [-1, 0, 1];
+        double[][] mass = [[0.1, 0.1, 0.1], [0.1, 0.2, 0.1], [0.1, 0.1, 0.1]];
+        var diagonal = new VaeLab.Derivation.PosteriorGrid(axis, mass, mass, [0, 0], [1, 1]);
+        string ellipses = Plotly.NET.GenericChart.toChartHTML(DerivationCharts.Posterior(diagonal));
+        Assert.Contains("q(z|x), 1σ", ellipses);
+        string flow = Plotly.NET.GenericChart.toChartHTML(DerivationCharts.Posterior(diagonal with { Family = "Planar:4" }));
+        Assert.Contains("\"name\":\"q(z|x), Planar:4\"", flow);
+        Assert.Contains("\"coloring\":\"lines\"", flow);
+        // The q trace's lines must have a width: Plotly.NET's contour trace defaults to 0, which draws nothing.
+        string q = flow[flow.IndexOf("q(z|x), Planar:4", StringComparison.Ordinal)..];
+        Assert.Matches("\"line\":\\{[^}]*\"width\":2", q);
+    }
 }
