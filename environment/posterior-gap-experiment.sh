@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # The inference gap per posterior family on dynamically binarised Fashion-MNIST (docs/results.md, "Richer posteriors"):
 # Cremer, Li and Duvenaud's setting as far as it goes here: latent 50, decoder 50-200-200-784, the encoder 784-200-200 and a
-# larger 784-500-500, a diagonal Gaussian against an inverse autoregressive flow. Trains the four models (`vaelab train`),
-# then splits each one's gap on the first test images (`vaelab gap`). Logs and checkpoints go to $OUT (default
-# results/posterior-gap, ignored by git). Run it alone on the machine: two torch processes on two cores slow each other
-# about tenfold. Settings by environment: EPOCHS, EXAMPLES, DISTRIBUTIONS, CHAINS, FLOW.
+# larger 784-500-500, a diagonal Gaussian against flows (a planar flow, whose every parameter q* fits per example, then an
+# inverse autoregressive flow, whose MADE weights q* keeps shared). Trains each model (`vaelab train`), then splits its gap on
+# the first test images (`vaelab gap`), model after model; a rerun skips what is done. Logs and checkpoints go to $OUT
+# (default results/posterior-gap, ignored by git). Run it alone on the machine: two torch processes on two cores slow each
+# other about tenfold. Settings by environment: EPOCHS, EXAMPLES, DISTRIBUTIONS, CHAINS, MODELS (encoder width:family pairs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-results/posterior-gap}
-EPOCHS=${EPOCHS:-30}
+EPOCHS=${EPOCHS:-50}
 EXAMPLES=${EXAMPLES:-1000}
 DISTRIBUTIONS=${DISTRIBUTIONS:-250}
 CHAINS=${CHAINS:-4}
-FLOW=${FLOW:-Iaf:2}
+MODELS=${MODELS:-"200:Diagonal 200:Planar:8 500:Diagonal 500:Planar:8 200:Iaf:2 500:Iaf:2"}
 mkdir -p "$OUT"
 dotnet build src/VaeLab.Cli -c Release -v q -nologo > /dev/null
 vaelab() { dotnet run --project src/VaeLab.Cli -c Release --no-build -- "$@"; }
-for encoder in 200 500; do
-  for posterior in Diagonal "$FLOW"; do
+for model in $MODELS; do
+    encoder=${model%%:*}
+    posterior=${model#*:}
     name="enc${encoder}-${posterior/:/}"
     if [ ! -f "$OUT/$name.trained" ]; then
       /usr/bin/time -f "%e s wall, %M KB peak" -o "$OUT/$name.train-time" \
@@ -31,5 +33,4 @@ for encoder in 200 500; do
       touch "$OUT/$name.gap.done"
     fi
     echo "$name: trained ($(cat "$OUT/$name.train-time")), gap ($(cat "$OUT/$name.gap-time"))"
-  done
 done

@@ -82,7 +82,7 @@ internal static class BenchCommand
             }
             if (families is not null)
                 foreach (PosteriorThroughputPoint point in families)
-                    Row($"(i) training, {point.Posterior} posterior", $"{point.ExamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} examples/s, {G(point.TrainingGflops)} GFLOP/s, / peak {P(point.FractionOfPeak)} (peak {G(point.PeakGflops)}; {point.Parallelism}; {(point.GflopPerExample * 1e3).ToString("0.00", CultureInfo.InvariantCulture)} MFLOP per example)");
+                    Row($"(i) training, {point.Posterior} posterior", $"{point.ExamplesPerSecond.ToString("N0", CultureInfo.InvariantCulture)} examples/s, {G(point.TrainingGflops)} GFLOP/s, / peak {P(point.FractionOfPeak)} (peak {G(point.PeakGflops)}, the run's highest; {point.Parallelism}; {(point.GflopPerExample * 1e3).ToString("0.00", CultureInfo.InvariantCulture)} MFLOP per example)");
             Row("(e) IDX load: source", idx.Source);
             Row("(e) IDX load: images (with labels)", idx.Images.ToString("N0", CultureInfo.InvariantCulture));
             Row($"(e) IDX load: median of {idx.Repeats} (s)", F(idx.MedianSeconds));
