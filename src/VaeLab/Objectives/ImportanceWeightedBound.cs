@@ -17,8 +17,14 @@ public static class ImportanceWeightedBound
     /// log w = log p(x|z) + log p(z) − log q(z|x) for <paramref name="k"/> reparameterised draws per example from q with parameters
     /// λ ([N, P] in the model's family): [k, N].
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">k below 1.</exception>
+    /// <exception cref="ArgumentException">λ not [N, P] for the model's family, or not one row per example of <paramref name="flatX"/>.</exception>
     public static Tensor LogWeights(VariationalAutoencoder model, Tensor flatX, Tensor parameters, int k, Generator? generator = null)
     {
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        model.Posterior.CheckParameters(parameters, nameof(parameters));
+        if (parameters.shape[0] != flatX.shape[0])
+            throw new ArgumentException($"parameters has {parameters.shape[0]} rows for {flatX.shape[0]} examples.", nameof(parameters));
         using var scope = NewDisposeScope();
         var (logLikelihood, logPrior, logDensity) = WeightTerms(model, flatX, parameters, k, generator);
         return LogWeight(logLikelihood, logPrior, logDensity).MoveToOuterDisposeScope();

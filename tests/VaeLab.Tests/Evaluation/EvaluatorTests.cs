@@ -82,6 +82,18 @@ public class EvaluatorTests
                 foreach (var (name, p) in fresh.Encoder.named_parameters())
                     if (name.Contains("weight")) p.zero_();
             Assert.Equal(0, ActiveUnits.Count(fresh, data).Active);
+
+            // A flow whose λ ignores x: E_q[z] is the same for every x, and the Monte Carlo mean's own noise (Var_q / draws, about
+            // 0.004 here) is subtracted rather than counted as activity.
+            var flowConfig = new VaeConfig([1, 8, 8], LatentDimensions: 3, HiddenSizes: [16], Posterior: VaeLab.Models.Posteriors.PosteriorSpec.Parse("Planar:2"));
+            manual_seed(3);
+            using var flow = flowConfig.Build();
+            using (no_grad())
+                foreach (var (name, p) in flow.Encoder.named_parameters())
+                    if (name.Contains("weight")) p.zero_();
+            var (flowActive, flowVariances) = ActiveUnits.Count(flow, data);
+            Assert.Equal(0, flowActive);
+            Assert.All(flowVariances, v => Assert.True(v < 2e-3, $"variance {v} of a constant E_q[z]"));
         }
     }
 }
