@@ -40,7 +40,7 @@ public class TensorParallelTests
         SplitLayersOutcome outcome = split.Pass(x, beta, seed);
 
         Assert.True(outcome.LossFinite && outcome.Updated);
-        Assert.Equal(expectedLoss, outcome.Loss, 4);
+        Assert.Equal(expectedLoss, outcome.Loss, 1e-4);
         Assert.Equal(expectedLoss, (beta * outcome.KlSum - outcome.ReconstructionSum) / rows, 4);
         var actual = model.parameters().Select(p => p.grad!).ToArray();
         for (int i = 0; i < actual.Length; i++)
@@ -78,7 +78,7 @@ public class TensorParallelTests
             foreach (var p in model.parameters()) p.grad!.fill_(float.NaN);
             SplitLayersOutcome outcome = split.Pass(x, 2, seed: rows);
             Assert.True(outcome.Updated);
-            Assert.Equal(expectedLoss, outcome.Loss, 4);
+            Assert.Equal(expectedLoss, outcome.Loss, 1e-4);
             foreach (var (actual, wanted) in model.parameters().Select(p => p.grad!).Zip(expected))
             {
                 double scale = wanted.abs().max().item<double>() + 1e-12;
@@ -116,7 +116,7 @@ public class TensorParallelTests
             var (loss, _, _) = serial.Run(x, 1.3, generator);
             adamB.Step();
             Assert.True(outcome.Updated);
-            Assert.Equal(loss, outcome.Loss, 4);
+            Assert.Equal(loss, outcome.Loss, 1e-4);   // float32 sums in another order: a tolerance, not a rounding (which splits at a boundary)
         }
         using Tensor difference = (Flat(a) - Flat(b)).abs().max();
         Assert.True(difference.item<float>() < 1e-5, $"parameters differ by {difference.item<float>():E2}");
@@ -157,7 +157,7 @@ public class TensorParallelTests
         var (expectedLoss, expected) = MlpBernoulliStepTests.Reference(config, model, data.Examples, epsilon, 1);
         SplitLayersOutcome outcome = split.Pass(data.Examples, 1, seed: 3);
         Assert.True(outcome.Updated);
-        Assert.Equal(expectedLoss, outcome.Loss, 4);
+        Assert.Equal(expectedLoss, outcome.Loss, 1e-4);
         Assert.Equal(1, optimizer.Steps);
         foreach (var g in expected) g.Dispose();
     }
