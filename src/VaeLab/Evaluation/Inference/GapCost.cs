@@ -50,11 +50,8 @@ public static class GapCost
             lambda = model.Encode(model.Likelihood.Sample(model.Decode(z0), generator));
         }
         Tensor epsilon = randn(new long[] { rows, model.LatentDimensions }, parameter.dtype, parameter.device, generator: generator);
-        var times = new List<double>();
-        for (int i = 0; i < 6; i++)
+        return MedianSeconds(() =>
         {
-            using var inner = NewDisposeScope();
-            var clock = Stopwatch.StartNew();
             if (withGradient)
             {
                 using var enable = enable_grad();
@@ -67,10 +64,7 @@ public static class GapCost
                 using var noGrad = no_grad();
                 model.Posterior.SampleWithLogDensity(lambda, epsilon).LogDensity.sum().to_type(ScalarType.Float64).item<double>();
             }
-            if (i > 0) times.Add(clock.Elapsed.TotalSeconds);
-        }
-        times.Sort();
-        return times[times.Count / 2] / rows;
+        }) / rows;
     }
 
     // Seconds per row of one decoder pass (and the likelihood), median of five timed passes after a warm-up.
@@ -85,11 +79,8 @@ public static class GapCost
         Tensor x;
         using (no_grad())
             x = model.Likelihood.Sample(model.Decode(z), generator);
-        var times = new List<double>();
-        for (int i = 0; i < 6; i++)
+        return MedianSeconds(() =>
         {
-            using var inner = NewDisposeScope();
-            var clock = Stopwatch.StartNew();
             if (withGradient)
             {
                 using var enable = enable_grad();
@@ -102,9 +93,21 @@ public static class GapCost
                 using var noGrad = no_grad();
                 model.Likelihood.LogProb(x, model.Decode(z)).sum().to_type(ScalarType.Float64).item<double>();
             }
+        }) / rows;
+    }
+
+    // The median of five timed runs of a pass after one warm-up, each in its own dispose scope.
+    static double MedianSeconds(Action pass)
+    {
+        var times = new List<double>();
+        for (int i = 0; i < 6; i++)
+        {
+            using var inner = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            pass();
             if (i > 0) times.Add(clock.Elapsed.TotalSeconds);
         }
         times.Sort();
-        return times[times.Count / 2] / rows;
+        return times[times.Count / 2];
     }
 }
