@@ -39,15 +39,25 @@ internal static class TrainCommand
         var clip = new Option<double?>("--clip") { Description = "Clip the gradient norm to this value." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file written after every epoch." };
         var resume = new Option<bool>("--resume") { Description = "Continue from --checkpoint if it exists." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start again, replacing --checkpoint if it exists (without it or --resume, an existing checkpoint is refused)." };
         var parallelism = new Option<TrainingParallelism>("--parallelism") { Description = "How a step uses the cores: Auto (the fastest that applies), OneModel (autograd, the reference), SplitExamples or SplitLayers. Asking for one that cannot apply fails, saying why.", DefaultValueFactory = _ => TrainingParallelism.Auto };
         var importance = new Option<int>("--importance-samples") { Description = "k for the final importance-sampled log p(x) (0 = skip).", DefaultValueFactory = _ => 1000 };
         var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
         {
             threads, seed, device, data, latent, hidden, encoderHidden, architecture, likelihood, posterior, sigma, epochs, batchSize, learningRate,
-            beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, parallelism, importance,
+            beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, overwrite, parallelism, importance,
         };
+        epochs.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1) result.AddError($"--epochs must be at least 1, got {result.GetValueOrDefault<int>()}: a model trained for no epoch has no figures worth printing.");
+        });
         command.SetAction(parse =>
         {
+            string? checkpointPath = parse.GetValue(checkpoint);
+            if (parse.GetValue(resume) && parse.GetValue(overwrite)) throw new ArgumentException("--resume and --overwrite contradict each other: give one.");
+            if (checkpointPath is not null && File.Exists(checkpointPath) && !parse.GetValue(resume) && !parse.GetValue(overwrite))
+                throw new ArgumentException($"--checkpoint '{checkpointPath}' exists: add --resume to continue it, or --overwrite to start again and replace it.");
+            if ((parse.GetValue(resume) || parse.GetValue(overwrite)) && checkpointPath is null) throw new ArgumentException("--resume and --overwrite need --checkpoint FILE.");
             TorchRuntime.Initialize(parse.GetValue(seed), parse.GetValue(threads), parse.GetValue(device)!);
             // No NativeHeap.BoundGrowth here: importance sampling runs on threads of their own, which hand their arenas' free
             // memory back once a second (NativeHeap.Trim), without the fixed threshold's page faults (docs/benchmarks.md).
@@ -59,7 +69,6 @@ internal static class TrainCommand
                 GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
                 Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK)),
                 Dequantization: parse.GetValue(dequantize), Parallelism: parse.GetValue(parallelism));
-            string? checkpointPath = parse.GetValue(checkpoint);
             manual_seed(parse.GetValue(seed));
             VariationalAutoencoder model = config.Build();
             Console.WriteLine($"model: {model.Signature}; {model.Likelihood.Description}; posterior {model.Posterior.Spec}");

@@ -43,7 +43,7 @@ public static class FashionMnist
     public static DataChoice Resolve(string? directory, string? installedDirectory)
     {
         if (directory is not null)
-            return MnistFormatDirectory.Load(directory, "Fashion-MNIST");
+            return MnistFormatDirectory.Load(directory);
         if (installedDirectory is not null && MnistFormatDirectory.IsComplete(installedDirectory))
             return MnistFormatDirectory.Load(installedDirectory, "Fashion-MNIST");
         return LoadEmbedded();

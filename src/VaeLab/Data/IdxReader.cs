@@ -50,10 +50,13 @@ public static class IdxReader
         if (!gzip && source.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
             throw new IdxFormatException(source,
                 $"the name ends in .gz but the content is not gzip-compressed (it starts with {Hex(sniff[..sniffed])}; gzip starts with 0x1F 0x8B).");
+        // What the file can hold, known before any allocation: the bytes left (raw), or the gzip trailer's uncompressed size (the
+        // size mod 2³², exact for the single-member files gzip writes; a multi-member file may disagree, and is then read in chunks).
+        long available = gzip ? GzipStatedSize(stream, start) : stream.Length - start;
         Stream body = gzip ? new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true) : stream;
         try
         {
-            return ReadBody(body, source);
+            return ReadBody(body, source, available, exact: !gzip);
         }
         catch (InvalidDataException e)
         {
@@ -65,7 +68,17 @@ public static class IdxReader
         }
     }
 
-    static IdxArray ReadBody(Stream body, string source)
+    static long GzipStatedSize(Stream stream, long start)
+    {
+        if (stream.Length - start < 18) return -1;
+        Span<byte> trailer = stackalloc byte[4];
+        stream.Position = stream.Length - 4;
+        stream.ReadExactly(trailer);
+        stream.Position = start;
+        return BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+    }
+
+    static IdxArray ReadBody(Stream body, string source, long available, bool exact)
     {
         Span<byte> magic = stackalloc byte[4];
         int got = body.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
@@ -98,6 +111,13 @@ public static class IdxReader
                 throw new IdxFormatException(source, $"the dimensions {Shape(dimensions[..(d + 1)])} describe more than {Array.MaxLength} elements.");
         }
 
+        long header = 4 + 4L * rank;
+        if (exact && available - header < length)
+            throw new IdxFormatException(source,
+                $"the data is truncated: the header's dimensions {Shape(dimensions)} need {length:N0} bytes, the file holds {Math.Max(0, available - header):N0}.");
+        if (!exact && available != header + length)
+            return ReadInChunks(body, source, dimensions, length);
+
         // Decompress straight into the tensor's (pre-populated) memory: no managed copy of the pixels.
         Tensor data = MemoryPages.Empty(Array.ConvertAll(dimensions, d => (long)d), ScalarType.Byte);
         try
@@ -116,6 +136,37 @@ public static class IdxReader
             data.Dispose();
             throw;
         }
+    }
+
+    // When the file's size does not vouch for the header, memory grows only with the data actually there: a header claiming
+    // 2,000,000,000 images in a short file costs what the file holds, not 2 GB.
+    static IdxArray ReadInChunks(Stream body, string source, int[] dimensions, long length)
+    {
+        const int chunk = 1 << 20;
+        var parts = new List<byte[]>();
+        long got = 0;
+        while (got < length)
+        {
+            var part = new byte[(int)Math.Min(chunk, length - got)];
+            int read = body.ReadAtLeast(part, part.Length, throwOnEndOfStream: false);
+            got += read;
+            if (read < part.Length)
+                throw new IdxFormatException(source,
+                    $"the data is truncated: the header's dimensions {Shape(dimensions)} need {length:N0} bytes, the file holds {got:N0}.");
+            parts.Add(part);
+        }
+        if (body.ReadByte() != -1)
+            throw new IdxFormatException(source,
+                $"the file is longer than its header says: dimensions {Shape(dimensions)} need exactly {length:N0} data bytes, but more follow.");
+        Tensor data = MemoryPages.Empty(Array.ConvertAll(dimensions, d => (long)d), ScalarType.Byte);
+        Span<byte> target = data.bytes;
+        long offset = 0;
+        foreach (byte[] part in parts)
+        {
+            part.CopyTo(target.Slice((int)offset));
+            offset += part.Length;
+        }
+        return new IdxArray(source, dimensions, data);
     }
 
     internal static string Shape(IEnumerable<int> dimensions) => string.Join('×', dimensions);

@@ -15,29 +15,40 @@ public static class MnistFormatDirectory
     public static bool IsComplete(string directory) =>
         Directory.Exists(directory) && FileNames.All(f => Find(directory, f) is not null);
 
-    /// <summary>Loads the training and test splits from <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// Loads the training and test splits from <paramref name="directory"/>. The data is described by its source ("MNIST-format files
+    /// in DIR") unless <paramref name="datasetName"/> says what it is (the installed Fashion-MNIST); each split is named by its images file.
+    /// </summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">A file is missing (the message lists the names looked for).</exception>
-    /// <exception cref="IdxFormatException">A file is not valid.</exception>
-    public static DataChoice Load(string directory, string datasetName)
+    /// <exception cref="IdxFormatException">A file is not valid, or holds no images.</exception>
+    public static DataChoice Load(string directory, string? datasetName = null)
     {
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"Data folder '{directory}' does not exist.");
         string[] paths = FileNames.Select(f => Find(directory, f) ?? throw new FileNotFoundException(
             $"Data folder '{directory}' lacks '{f}' (or '{f}.gz'); an MNIST-format folder holds {string.Join(", ", FileNames)}.",
             Path.Combine(directory, f))).ToArray();
-        Dataset train = IdxDatasets.Load(paths[0], paths[1], $"{datasetName} train");
+        Dataset train = Split(paths[0], paths[1]);
         try
         {
-            Dataset test = IdxDatasets.Load(paths[2], paths[3], $"{datasetName} test");
-            return new DataChoice(train, test,
-                $"{datasetName} from {Path.GetFullPath(directory)} ({train.Count:N0} training and {test.Count:N0} test images)");
+            Dataset test = Split(paths[2], paths[3]);
+            string source = datasetName is null ? $"MNIST-format files in {Path.GetFullPath(directory)}" : $"{datasetName} from {Path.GetFullPath(directory)}";
+            return new DataChoice(train, test, $"{source} ({train.Count:N0} training and {test.Count:N0} test images)");
         }
         catch
         {
             train.Dispose();
             throw;
         }
+    }
+
+    static Dataset Split(string images, string labels)
+    {
+        Dataset split = IdxDatasets.Load(images, labels, Path.GetFullPath(images));
+        if (split.Count > 0) return split;
+        split.Dispose();
+        throw new IdxFormatException(images, "it holds no images (its count is 0): a split to train or test on needs at least one.");
     }
 
     static string? Find(string directory, string baseName)

@@ -59,6 +59,9 @@ public sealed record RunResult(
     /// <summary>The inference gap decomposed (AIS, L[q*], approximation and amortisation gaps) when the sweep ran with a gap; null otherwise.</summary>
     public VaeLab.Evaluation.Inference.GapDecomposition? Gap { get; init; }
 
+    /// <summary>SHA-256 of the run's saved model file (lower-case hex), so a truncated, altered or swapped model is caught; null in rows written before this was recorded.</summary>
+    public string? ModelSha256 { get; init; }
+
     /// <summary>−log₂ p(x) per dimension from the importance-sampled estimate (else from the ELBO): bits per dimension.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public double BitsPerDimension => VaeLab.Evaluation.BitsPerDimension.FromLogLikelihoodNats(double.IsFinite(LogLikelihoodNats) ? LogLikelihoodNats : TestElboNats, Config.Model.InputShape.Aggregate(1L, (a, b) => a * b));

@@ -36,35 +36,89 @@ public static class SweepRunner
         return spec.Configurations().Where((_, index) => index % shardCount == shardIndex).ToArray();
     }
 
-    /// <summary>Runs (or continues) the sweep's shard; returns the rows of its runs, finished now or before.</summary>
+    /// <summary>How often a process waiting on runs that other processes hold looks again.</summary>
+    public static TimeSpan WaitPoll { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Runs (or continues) the sweep's shard; returns the rows of its runs, finished now or before, one per run. Before anything is
+    /// trained, the data is checked (not empty, the shape the models take) and the shard's finished runs are audited: a damaged row,
+    /// or a missing or damaged model, is moved to the store's rejected/ folder (said on <paramref name="progress"/>) and its run
+    /// trains again. Several processes may run the same sweep on one store: each run is claimed by one of them
+    /// (<see cref="RunClaim"/>); the others skip it, wait for it at the end, and take it over if its owner dies.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data is empty or not of the shape the sweep's models take (names the data).</exception>
     public static IReadOnlyList<RunResult> Run(SweepSpec spec, ResultStore store, int shardIndex = 0, int shardCount = 1,
         IProgress<string>? progress = null, CancellationToken cancellation = default, IProgress<SweepProgress>? detail = null)
     {
         IReadOnlyList<RunConfig> runs = Shard(spec, shardIndex, shardCount);
         using DataChoice data = LoadData(spec);
+        CheckData(data, runs);
         progress?.Report($"data: {data.Description}");
-        var results = new List<RunResult>();
-        for (int i = 0; i < runs.Count; i++)
+        foreach (RunConfig config in runs) Audit(store, config.Id, progress);
+
+        var pending = Enumerable.Range(0, runs.Count).ToList();
+        var waitingReported = new HashSet<string>();
+        while (pending.Count > 0)
         {
-            cancellation.ThrowIfCancellationRequested();
-            RunConfig config = runs[i];
-            string id = config.Id;
-            if (store.Contains(id))
+            foreach (int i in pending.ToArray())
             {
-                progress?.Report($"[{i + 1}/{runs.Count}] {id}: already finished");
-                continue;
+                cancellation.ThrowIfCancellationRequested();
+                RunConfig config = runs[i];
+                string id = config.Id;
+                if (store.TryRead(id, out _) is not null)
+                {
+                    progress?.Report($"[{i + 1}/{runs.Count}] {id}: {(waitingReported.Contains(id) ? "finished by another process" : "already finished")}");
+                    pending.Remove(i);
+                    continue;
+                }
+                using RunClaim? claim = RunClaim.TryAcquire(store.ClaimPath(id), out RunClaimOwner? holder, out RunClaimOwner? previous);
+                if (claim is null)
+                {
+                    if (waitingReported.Add(id)) progress?.Report($"[{i + 1}/{runs.Count}] {id}: being trained by another process ({holder?.ToString() ?? "claim unreadable"}); skipped for now");
+                    continue;
+                }
+                if (previous is not null) progress?.Report($"[{i + 1}/{runs.Count}] {id}: its owner ({previous}) is gone; taking the run over");
+                // Another process may have finished the run between the look above and the claim.
+                if (store.TryRead(id, out _) is not null) { pending.Remove(i); continue; }
+                progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
+                int number = i + 1;
+                var training = detail is null ? null : new SynchronousProgress<TrainingProgress>(p => detail.Report(new SweepProgress(number, runs.Count, id, p)));
+                store.Add(RunOne(config, data, store, progress, training, cancellation, spec)); // the row is the commit point: written last
+                detail?.Report(new SweepProgress(number, runs.Count, id, null));
+                File.Delete(store.CheckpointPath(id));
+                pending.Remove(i);
+                NativeHeap.Trim();   // what the run's threads freed goes back to the system: the main job's memory no longer rises run by run
             }
-            progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
-            int number = i + 1;
-            var training = detail is null ? null : new SynchronousProgress<TrainingProgress>(p => detail.Report(new SweepProgress(number, runs.Count, id, p)));
-            store.Add(RunOne(config, data, store, progress, training, cancellation, spec)); // the row is the commit point: written last
-            detail?.Report(new SweepProgress(number, runs.Count, id, null));
-            File.Delete(store.CheckpointPath(id));
-            NativeHeap.Trim();   // what the run's threads freed goes back to the system: the main job's memory no longer rises run by run
+            if (pending.Count > 0) cancellation.WaitHandle.WaitOne(WaitPoll);
         }
-        var mine = runs.Select(r => r.Id).ToHashSet();
-        results.AddRange(store.Load().Where(r => mine.Contains(r.RunId)));
-        return results;
+        var rows = runs.Select(r => store.TryRead(r.Id, out string? problem)
+            ?? throw new InvalidDataException($"Run {r.Id}: its row in '{store.RowPath(r.Id)}' {(problem is null ? "is missing" : "is damaged: " + problem)} after the sweep finished it (another process set it aside?); run the sweep again.")).ToArray();
+        return rows;
+    }
+
+    /// <summary>Checks the data before anything is trained or written: neither split empty, examples of the shape the models take.</summary>
+    /// <exception cref="ArgumentException">Names the split, its source and what is wrong.</exception>
+    public static void CheckData(DataChoice data, IEnumerable<RunConfig> runs)
+    {
+        foreach (var (split, name) in new[] { (data.Train, "training"), (data.Test, "test") })
+        {
+            if (split.Count == 0) throw new ArgumentException($"The {name} set is empty: {split.Name} ({split.Origin}) holds no examples.");
+            foreach (RunConfig config in runs)
+                if (!split.ExampleShape.SequenceEqual(config.Model.InputShape))
+                    throw new ArgumentException($"The {name} set {split.Name} ({split.Origin}) has examples of shape [{string.Join("×", split.ExampleShape)}]; the sweep's models take [{string.Join("×", config.Model.InputShape)}].");
+        }
+    }
+
+    // A finished run whose row or model is damaged is set aside (nothing is deleted) and trains again.
+    static void Audit(ResultStore store, string id, IProgress<string>? progress)
+    {
+        if (!store.Contains(id)) return;
+        RunResult? row = store.TryRead(id, out string? problem);
+        if (row is not null) problem = store.ModelProblem(row);
+        else problem = $"{store.RowPath(id)}: {problem}";
+        if (problem is null) return;
+        string? where = store.SetAside(id);
+        progress?.Report($"{id}: {problem} Set aside in {where ?? store.RejectedFolder}; the run trains again.");
     }
 
     static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, IProgress<TrainingProgress>? training, CancellationToken cancellation, SweepSpec spec)
@@ -119,7 +173,7 @@ public static class SweepRunner
             progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"  inference gap ({subset.Count} examples): approximation {gap.ApproximationGap}, amortisation {gap.AmortisationGap} nats"));
         }
-        store.SaveModel(config.Id, model);
+        string modelHash = store.SaveModel(config, model);
         RuntimeInfo runtime = RuntimeInfo.Capture();
         string vaelab = typeof(SweepRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
         return new RunResult(config.Id, config, elbo.ElboNats, elbo.ElboStandardError, elbo.ReconstructionLogLikelihoodNats, elbo.KlNats,
@@ -132,6 +186,7 @@ public static class SweepRunner
             Treatment = elbo.Treatment,
             Gap = gap,
             Strategy = trainer.Strategy,
+            ModelSha256 = modelHash,
         };
     }
 

@@ -125,15 +125,48 @@ public sealed record SweepSpec(
         if (!File.Exists(path)) throw new FileNotFoundException($"Sweep file '{path}' does not exist.", path);
         try
         {
-            SweepSpec spec = JsonSerializer.Deserialize<SweepSpec>(File.ReadAllText(path), Json)
-                ?? throw new FormatException($"Sweep file '{path}' is empty.");
+            string text = File.ReadAllText(path);
+            RefuseUnknownFields(text);
+            SweepSpec spec = JsonSerializer.Deserialize<SweepSpec>(text, Json)
+                ?? throw new FormatException("it holds null, not a sweep.");
             spec.Validate();
             return spec;
         }
-        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (e is JsonException or ArgumentException or NotSupportedException or FormatException)
         {
             throw new FormatException($"Sweep file '{path}': {e.Message}", e);
         }
+    }
+
+    /// <summary>The names a spec file may use (camelCase; matched ignoring case).</summary>
+    public static IReadOnlyList<string> FieldNames { get; } = typeof(SweepSpec).GetConstructors()[0].GetParameters()
+        .Select(p => char.ToLowerInvariant(p.Name![0]) + p.Name[1..]).ToArray();
+
+    // A misspelt field would otherwise be ignored, and the sweep would run its default silently ("epoch": 1 trains 5 epochs).
+    static void RefuseUnknownFields(string text)
+    {
+        using JsonDocument document = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        if (document.RootElement.ValueKind != JsonValueKind.Object) throw new FormatException($"expected a JSON object of sweep settings, found {document.RootElement.ValueKind}.");
+        foreach (JsonProperty property in document.RootElement.EnumerateObject())
+            if (!FieldNames.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                string nearest = FieldNames.MinBy(known => EditDistance(property.Name.ToLowerInvariant(), known.ToLowerInvariant()))!;
+                throw new FormatException($"unknown field '{property.Name}' (did you mean '{nearest}'?). Known fields: {string.Join(", ", FieldNames)}.");
+            }
+    }
+
+    static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
     }
 
     /// <summary>The spec as indented JSON.</summary>

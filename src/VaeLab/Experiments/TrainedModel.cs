@@ -34,8 +34,8 @@ public sealed record TrainedModel(VariationalAutoencoder Model, string Source, B
         }
         if (!Directory.Exists(path)) throw new ArgumentException($"No results store at '{path}' (the folder does not exist).", nameof(path));
         var store = new ResultStore(path);
-        RunResult result = store.Load().FirstOrDefault(r => r.RunId == run)
-            ?? throw new ArgumentException($"No finished run '{run}' in the results store '{path}'.", nameof(run));
+        RunResult result = store.TryRead(run, out string? problem)
+            ?? throw new ArgumentException(problem is null ? $"No finished run '{run}' in the results store '{path}'." : $"Result file '{store.RowPath(run)}': {problem}", nameof(run));
         VariationalAutoencoder stored = store.LoadModel(result)
             ?? throw new ArgumentException($"Run '{run}' in '{path}' kept no model file ({store.ModelPath(run)}).", nameof(run));
         TrainingOptions training = result.Config.Training();

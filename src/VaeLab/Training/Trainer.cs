@@ -165,8 +165,10 @@ public sealed class Trainer : IDisposable
     public IReadOnlyList<EpochMetrics> Fit(Dataset train, Dataset? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, string? checkpointPath = null)
     {
         ArgumentNullException.ThrowIfNull(train);
+        if (train.Count == 0) throw new ArgumentException($"Training data '{train.Name}' ({train.Origin}) is empty: there is nothing to train on.", nameof(train));
+        if (validation is { Count: 0 }) throw new ArgumentException($"Validation data '{validation.Name}' ({validation.Origin}) is empty: its ELBO would be NaN.", nameof(validation));
         if (!train.ExampleShape.SequenceEqual(Model.InputShape))
-            throw new ArgumentException($"Training data '{train.Name}' has examples of shape [{string.Join("×", train.ExampleShape)}], the model takes [{string.Join("×", Model.InputShape)}].", nameof(train));
+            throw new ArgumentException($"Training data '{train.Name}' ({train.Origin}) has examples of shape [{string.Join("×", train.ExampleShape)}], the model takes [{string.Join("×", Model.InputShape)}].", nameof(train));
         ObjectiveOptions objective = Options.ObjectiveOrDefault;
         // Refuses meaningless pairings (a density on raw 8-bit pixels) before any work; says how every figure is to be read.
         PixelTreatment treatment = PixelTreatment.Resolve(Model.Likelihood, train, Options.Binarization, Options.Dequantization);
