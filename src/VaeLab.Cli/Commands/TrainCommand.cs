@@ -49,7 +49,8 @@ internal static class TrainCommand
         };
         epochs.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() < 1) result.AddError($"--epochs must be at least 1, got {result.GetValueOrDefault<int>()}: a model trained for no epoch has no figures worth printing.");
+            if (result.Tokens is [var token] && int.TryParse(token.Value, System.Globalization.CultureInfo.InvariantCulture, out int count) && count < 1)
+                result.AddError($"--epochs must be at least 1, got {count}: a model trained for no epoch has no figures worth printing.");
         });
         command.SetAction(parse =>
         {

@@ -115,7 +115,7 @@ public static class SweepRunner
         if (!store.Contains(id)) return;
         RunResult? row = store.TryRead(id, out string? problem);
         if (row is not null) problem = store.ModelProblem(row);
-        else problem = $"{store.RowPath(id)}: {problem}";
+        else problem = $"Result file '{store.RowPath(id)}': {problem}";
         if (problem is null) return;
         string? where = store.SetAside(id);
         progress?.Report($"{id}: {problem} Set aside in {where ?? store.RejectedFolder}; the run trains again.");

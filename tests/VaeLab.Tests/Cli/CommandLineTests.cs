@@ -30,6 +30,8 @@ public class CommandLineTests
 
     [Theory]
     [InlineData("train --epochs x", "--epochs")]
+    [InlineData("train --epochs 0", "--epochs must be at least 1, got 0")]
+    [InlineData("train --resume --overwrite --checkpoint x.ckpt", "--resume and --overwrite contradict each other")]
     [InlineData("sweep --spec /nonexistent/sweep.json", "/nonexistent/sweep.json")]
     [InlineData("sweep --shard 3/2", "--shard '3/2'")]
     [InlineData("train --data /nonexistent/data", "/nonexistent/data")]

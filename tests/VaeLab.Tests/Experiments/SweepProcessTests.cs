@@ -22,7 +22,7 @@ public class SweepProcessTests
         return Process.Start(start)!;
     }
 
-    static async Task RunToEnd(string output, params string[] extra)
+    static async Task<string> RunToEnd(string output, params string[] extra)
     {
         using Process process = Start(output, extra);
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -30,6 +30,7 @@ public class SweepProcessTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await process.WaitForExitAsync(timeout.Token);
         Assert.True(process.ExitCode == 0, $"vaelab sweep exited {process.ExitCode}:\n{await stdout}\n{await stderr}");
+        return await stdout;
     }
 
     // Shapes runs carry their disentanglement scores: they must come back the same after a kill or a merge too.
@@ -57,7 +58,9 @@ public class SweepProcessTests
         }
         Assert.True(new ResultStore(interrupted).Load().Count < 2, "the kill came after the sweep was done");
 
-        await RunToEnd(interrupted);
+        string restarted = await RunToEnd(interrupted);
+        // The same table from a restart that began again would hide a resume that never resumes: the restart must say it resumed.
+        Assert.Matches(@"resumed from its checkpoint after epoch [1-3]\b", restarted);
         var expected = Table(reference);
         Assert.Equal(2, expected.Length);
         Assert.Equal(expected, Table(interrupted));

@@ -61,5 +61,15 @@ public class KernelProtocolTests
         Assert.InRange(epochs, 1, 199);
         Assert.Equal(epochs, int.Parse(stopped.Groups[2].Value));
         Assert.Contains($"{epochs} completed epoch{(epochs == 1 ? "" : "s")} kept; checkpoint {Path.Combine(work.Path, "stopped.ckpt")} holds epoch {epochs}, intact", lastState);
+
+        // Markup in a section title, a report title and a table cell is shown as text, in the notebook and in its report.
+        const string payload = "<img src=x onerror=alert(1)>", escaped = "&lt;img src=x onerror=alert(1)&gt;";
+        string shown = string.Concat(probe["inject"]!.AsArray().Select(m => m!["html"]!.GetValue<string>() + m!["text"]!.GetValue<string>()));
+        Assert.DoesNotContain(payload, shown);
+        Assert.Contains(escaped, shown);
+        string report = File.ReadAllText(work.File("injected-report.html"));
+        Assert.DoesNotContain(payload, report);
+        Assert.True(System.Text.RegularExpressions.Regex.Matches(report, System.Text.RegularExpressions.Regex.Escape(escaped)).Count >= 4,
+            "the report's title, its section heading, the table's caption and its cell each carry the payload as text");
     }
 }

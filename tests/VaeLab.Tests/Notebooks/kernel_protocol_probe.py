@@ -30,6 +30,11 @@ var train = data.Subset(TorchSharp.torch.arange(1024)); var test = data.Subset(T
 var config = VaeConfig.Reference with { HiddenSizes = new[] { 64 } };"""
 LIVE = """var quickTrainer = new Trainer(config.Build(), new TrainingOptions(Epochs: 3, Seed: 1));
 quickTrainer.FitLive(train, test);"""
+# A title, a heading and a table cell holding markup: the notebook report must show them as text.
+PAYLOAD = "<img src=x onerror=alert(1)>"
+INJECT = f"""VaeLab.Interactive.Notebook.Section({json.dumps(PAYLOAD)});
+new VaeLab.Plotting.ValueTable({json.dumps(PAYLOAD)}, "what", "value").Add({json.dumps(PAYLOAD)}, "1").Display();
+VaeLab.Interactive.Notebook.WriteReport({json.dumps(os.path.join(work, "injected-report.html"))}, {json.dumps(PAYLOAD)})"""
 result = {}
 
 
@@ -55,6 +60,7 @@ def jupyter():
         run(PREPARE)
         run(SETUP)
         result["jupyter"] = run(LIVE)
+        result["inject"] = run(INJECT)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
