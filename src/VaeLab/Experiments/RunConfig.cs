@@ -33,6 +33,17 @@ public sealed record RunConfig(
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public PosteriorSpec? Posterior { get; init => field = value is { IsDiagonal: true } ? null : value; }
 
+    /// <summary>
+    /// The inference gap is decomposed on the first this many test examples (0: not at all, left out of the JSON, so the ids of runs
+    /// without a gap are those they always had). Part of the id: a sweep asked for a gap does not take a run without one as finished.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int GapExamples { get; init; }
+
+    /// <summary>Whether the gap uses <see cref="VaeLab.Evaluation.Inference.GapOptions.Quick"/> (false: the full defaults; left out of the JSON when false).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool QuickGap { get; init; }
+
     /// <summary>The posterior family in use (the diagonal Gaussian when <see cref="Posterior"/> is null).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public PosteriorSpec PosteriorInUse => Posterior ?? PosteriorSpec.Diagonal;

@@ -35,6 +35,7 @@ public static partial class RunRowValidation
             return $"the field logLikelihoodNats is {row.LogLikelihoodNats} (± {row.LogLikelihoodStandardError}), but the run asked for an importance-sampled log p(x) (k = {config.ImportanceSamples}).";
         if (row.ActiveUnits < 0 || row.ActiveUnits > config.LatentDimensions)
             return $"the field activeUnits is {row.ActiveUnits}, outside 0 to the {config.LatentDimensions} latent dimensions.";
+        if (config.GapExamples > 0 && row.Gap is null) return $"the run asked for an inference gap on {config.GapExamples} examples, and the row holds none.";
         if (row.KlPerDimensionNats is null) return "the field klPerDimensionNats is missing.";
         if (row.KlPerDimensionNats.Length != 0 && row.KlPerDimensionNats.Length != config.LatentDimensions)
             return $"the field klPerDimensionNats has {row.KlPerDimensionNats.Length} entries for {config.LatentDimensions} latent dimensions.";

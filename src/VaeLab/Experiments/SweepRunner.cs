@@ -83,7 +83,7 @@ public static class SweepRunner
                 progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
                 int number = i + 1;
                 var training = detail is null ? null : new SynchronousProgress<TrainingProgress>(p => detail.Report(new SweepProgress(number, runs.Count, id, p)));
-                store.Add(RunOne(config, data, store, progress, training, cancellation, spec)); // the row is the commit point: written last
+                store.Add(RunOne(config, data, store, progress, training, cancellation)); // the row is the commit point: written last
                 detail?.Report(new SweepProgress(number, runs.Count, id, null));
                 File.Delete(store.CheckpointPath(id));
                 pending.Remove(i);
@@ -121,7 +121,7 @@ public static class SweepRunner
         progress?.Report($"{id}: {problem} Set aside in {where ?? store.RejectedFolder}; the run trains again.");
     }
 
-    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, IProgress<TrainingProgress>? training, CancellationToken cancellation, SweepSpec spec)
+    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, IProgress<TrainingProgress>? training, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         string checkpoint = store.CheckpointPath(config.Id);
@@ -165,11 +165,11 @@ public static class SweepRunner
                 $"  disentanglement: MIG {disentanglement.Mig:F3}, FactorVAE {disentanglement.FactorVaeScore:F3}, β-VAE {disentanglement.BetaVaeScore:F3}"));
         }
         GapDecomposition? gap = null;
-        if (spec.GapExamples > 0)
+        if (config.GapExamples > 0)
         {
-            using Tensor first = arange(Math.Min(spec.GapExamples, data.Test.Count));
+            using Tensor first = arange(Math.Min(config.GapExamples, data.Test.Count));
             using Dataset subset = data.Test.Subset(first);
-            gap = InferenceGap.Decompose(model, subset, spec.QuickGap ? GapOptions.Quick : new GapOptions(), config.Seed, cancellation: cancellation);
+            gap = InferenceGap.Decompose(model, subset, config.QuickGap ? GapOptions.Quick : new GapOptions(), config.Seed, cancellation: cancellation);
             progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"  inference gap ({subset.Count} examples): approximation {gap.ApproximationGap}, amortisation {gap.AmortisationGap} nats"));
         }

@@ -86,7 +86,8 @@ public sealed record SweepSpec(
                 from beta in Betas
                 from seed in Seeds
                 select new RunConfig(latent, beta, seed, epochs, BatchSize, LearningRate, HiddenSizes ?? [400], architecture, likelihood,
-                    Data, TrainExamples, TestExamples, ImportanceSamples, DataDirectory) { Posterior = posterior }).ToArray();
+                    Data, TrainExamples, TestExamples, ImportanceSamples, DataDirectory)
+                { Posterior = posterior, GapExamples = GapExamples, QuickGap = GapExamples > 0 && QuickGap }).ToArray();
     }
 
     /// <summary>Checks every setting and names the first bad one.</summary>

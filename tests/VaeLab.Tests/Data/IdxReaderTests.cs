@@ -188,4 +188,44 @@ public class IdxReaderTests : IDisposable
         Assert.Contains("need 4 bytes", error.Message);
         Assert.False(File.Exists(path));
     }
+
+    [Theory]
+    [InlineData("huge-idx3-ubyte")]
+    [InlineData("huge-idx3-ubyte.gz")]
+    public void AHeaderClaimingFarMoreThanTheFileHoldsIsRefusedBeforeItsMemoryIsAllocated(string name)
+    {
+        // 2,000,000,000 × 1 × 1 images in a file of 100 data bytes: refused from the file's size (raw) or from the data actually
+        // decompressed (gzip), never by allocating 2 GB first.
+        byte[] content = [.. Header(IdxReader.UnsignedByteType, 2_000_000_000, 1, 1), .. Pixels(100)];
+        string path = name.EndsWith(".gz", StringComparison.Ordinal) ? WriteGzip(name, content) : WriteRaw(name, content);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        process.Refresh();
+        long peakBefore = process.PeakWorkingSet64;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = Assert.Throws<IdxFormatException>(() => IdxReader.Read(path));
+        clock.Stop();
+        Assert.Contains(path, error.Message);
+        Assert.Contains("the data is truncated: the header's dimensions 2000000000×1×1 need 2,000,000,000 bytes, the file holds 100", error.Message);
+        Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "managed memory grew by more than 16 MB");
+        process.Refresh();
+        Assert.True(process.PeakWorkingSet64 - peakBefore < 256L << 20, $"the peak working set grew by {(process.PeakWorkingSet64 - peakBefore) >> 20} MB");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed.TotalSeconds:F2} s");
+    }
+
+    [Fact]
+    public void AMultiMemberGzipFileStillReads()
+    {
+        // gzip's trailer states only the last member's size: such a file is read in chunks rather than refused.
+        byte[] content = [.. Header(IdxReader.UnsignedByteType, 3, 2, 2), .. Pixels(12)];
+        string path = folder.File("multi-idx3-ubyte.gz");
+        using (var file = File.Create(path))
+        {
+            foreach (var part in new[] { content[..10], content[10..] })
+                using (var gzip = new GZipStream(file, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(part);
+        }
+        using IdxArray array = IdxReader.Read(path);
+        Assert.Equal([3, 2, 2], array.Dimensions);
+        Assert.Equal(Pixels(12), array.Data.data<byte>().ToArray());
+    }
 }
