@@ -21,13 +21,13 @@ public static class LiveSweep
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(store);
         IReadOnlyList<RunConfig> configurations = spec.Configurations();
-        var ids = new HashSet<string>(configurations.Select(c => c.Id));
         var view = new LiveView(title ?? $"Sweep of {configurations.Count} runs into {store.Folder}", "test ELBO of each run, in the order they finished");
         var display = new LiveDisplay(view);
         var log = new List<string>();
         var plotted = new HashSet<string>();
         var clock = Stopwatch.StartNew();
-        RunResult[] Finished() => store.Load().Where(r => ids.Contains(r.RunId)).ToArray();
+        // The sweep's own runs, each validated; a damaged row is the sweep's to set aside (it says so in the log), not the view's.
+        RunResult[] Finished() => configurations.Select(c => store.TryRead(c.Id, out _)).OfType<RunResult>().ToArray();
         void CatchUp()
         {
             view.Details = [.. log.TakeLast(12)];
