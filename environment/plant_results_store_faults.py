@@ -20,6 +20,12 @@ plants = [
   'if (row.RunId != expectedId) return', 'if (row.RunId == null) return', 'FullyQualifiedName~ResultStoreIntegrityTests.ADamagedRow'),
  ("a live claim is taken as stale", 'src/VaeLab/Experiments/RunClaim.cs',
   '        return !IsAlive(owner.ProcessId, owner.ProcessStartUtc);', '        return true;', 'FullyQualifiedName~CooperatingSweepsTests'),
+ ("releasing a claim deletes another process's claim", 'src/VaeLab/Experiments/RunClaim.cs',
+  '        if (IsHeld) TryDelete(Path);', '        TryDelete(Path);', 'FullyQualifiedName~CooperatingSweepsTests.AReusedPid'),
+ ("a reused pid taken for the owner", 'src/VaeLab/Experiments/RunClaim.cs',
+  'return startTicks is null || ticks == startTicks;', 'return true;', 'FullyQualifiedName~CooperatingSweepsTests.AReusedPid'),
+ ("a missing figure read as 0", 'src/VaeLab/Experiments/ResultStore.cs',
+  'RespectRequiredConstructorParameters = true,', 'RespectRequiredConstructorParameters = false,', 'FullyQualifiedName~ResultStoreIntegrityTests.ADamagedRow'),
  ("IDX allocates before checking the file's size", 'src/VaeLab/Data/IdxReader.cs',
   '        if (exact && available - header < length)', '        if (false && available - header < length)', 'FullyQualifiedName~IdxReaderTests.AHeaderClaiming'),
 ]

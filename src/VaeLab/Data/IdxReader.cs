@@ -75,7 +75,9 @@ public static class IdxReader
         stream.Position = stream.Length - 4;
         stream.ReadExactly(trailer);
         stream.Position = start;
-        return BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        long stated = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+        // Deflate expands at most 1032-fold: a trailer claiming more than that is not believed (the file is then read in chunks).
+        return stated <= 1032 * (stream.Length - start) ? stated : -1;
     }
 
     static IdxArray ReadBody(Stream body, string source, long available, bool exact)

@@ -99,6 +99,36 @@ public static class ModelFile
         return (header, parameters);
     }
 
+    /// <summary>Whether the file starts with the model file marker (files written before models carried one hold bare parameters).</summary>
+    public static bool HasMarker(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        var start = new byte[Magic.Length];
+        return stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false) == start.Length && start.AsSpan().SequenceEqual(Magic);
+    }
+
+    /// <summary>
+    /// Loads a model file written before model files carried a header (bare TorchSharp parameters, from rows that record no hash),
+    /// in evaluation mode.
+    /// </summary>
+    /// <exception cref="ModelFileException">Its parameters do not load into the model <paramref name="config"/> builds (names the file).</exception>
+    public static VariationalAutoencoder LoadBare(string path, VaeConfig config)
+    {
+        VariationalAutoencoder model = config.Build();
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(path));
+            model.load(reader);
+        }
+        catch (Exception e)
+        {
+            model.Dispose();
+            throw new ModelFileException(path, $"its parameters (a model file without a header, written by an earlier VaeLab) do not load into the run's model ({e.Message}).", e);
+        }
+        model.eval();
+        return model;
+    }
+
     /// <summary>Loads run <paramref name="runId"/>'s model, in evaluation mode, after <see cref="Verify"/>.</summary>
     /// <exception cref="ModelFileException">As <see cref="Verify"/>, or its parameters do not load into the model it describes.</exception>
     public static VariationalAutoencoder Load(string path, string runId, VaeConfig config, string? expectedHash)

@@ -17,6 +17,8 @@ public sealed class ResultStore
     static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        // A row missing a figure is damaged, not a row whose figure is 0.
+        RespectRequiredConstructorParameters = true,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter<VaeLab.Training.TrainingParallelism>() },
     };
@@ -50,22 +52,27 @@ public sealed class ResultStore
 
     /// <summary>
     /// Rebuilds a finished run's model from its saved parameters after checking the file is the one its row recorded; null when the
-    /// run kept no model (rows written before models were hashed, without a model file).
+    /// run kept no model. Rows written before models were hashed record no hash: their model file, if any, is read as it was
+    /// written then (bare parameters), or, if it carries a header, checked against the run's id and configuration.
     /// </summary>
     /// <exception cref="ModelFileException">The model file is missing, truncated, altered, foreign or of another run (names the file).</exception>
     public VaeLab.Models.VariationalAutoencoder? LoadModel(RunResult run)
     {
         string path = ModelPath(run.RunId);
-        if (run.ModelSha256 is null && !File.Exists(path)) return null;
+        if (run.ModelSha256 is null)
+        {
+            if (!File.Exists(path)) return null;
+            if (!ModelFile.HasMarker(path)) return ModelFile.LoadBare(path, run.Config.Model);
+        }
         return ModelFile.Load(path, run.RunId, run.Config.Model, run.ModelSha256);
     }
 
-    /// <summary>What is wrong with run <paramref name="run"/>'s saved model, or null when it is the whole file its row recorded.</summary>
+    /// <summary>What is wrong with run <paramref name="run"/>'s saved model, or null when it is whole (or, for a row from before models were hashed, absent).</summary>
     public string? ModelProblem(RunResult run)
     {
         try
         {
-            if (run.ModelSha256 is null) { using var model = LoadModel(run); return model is null ? "it kept no model file." : null; }
+            if (run.ModelSha256 is null) { using var model = LoadModel(run); return null; }
             ModelFile.Verify(ModelPath(run.RunId), run.RunId, run.Config.Model, run.ModelSha256);
             return null;
         }

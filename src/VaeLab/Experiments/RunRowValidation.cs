@@ -31,14 +31,22 @@ public static partial class RunRowValidation
         })
             if (!double.IsFinite(value)) return $"the field {name} is {value}, not a finite number.";
         if (row.TestElboStandardError < 0 || row.WallSeconds < 0) return "a standard error or the wall time is negative.";
+        if (row.DistortionNats != -row.ReconstructionLogLikelihoodNats)
+            return $"the field distortionNats ({row.DistortionNats}) is not −reconstructionLogLikelihoodNats ({row.ReconstructionLogLikelihoodNats}).";
+        // Each example's ELBO is its reconstruction term minus its KL; the means agree up to the rounding of float32 sums.
+        double parts = row.ReconstructionLogLikelihoodNats - row.KlNats;
+        if (Math.Abs(row.TestElboNats - parts) > 1e-3 * (1 + Math.Abs(parts)))
+            return $"the field testElboNats ({row.TestElboNats}) is not reconstructionLogLikelihoodNats − klNats ({parts}).";
         if (config.ImportanceSamples > 0 && !(double.IsFinite(row.LogLikelihoodNats) && double.IsFinite(row.LogLikelihoodStandardError)))
             return $"the field logLikelihoodNats is {row.LogLikelihoodNats} (± {row.LogLikelihoodStandardError}), but the run asked for an importance-sampled log p(x) (k = {config.ImportanceSamples}).";
         if (row.ActiveUnits < 0 || row.ActiveUnits > config.LatentDimensions)
             return $"the field activeUnits is {row.ActiveUnits}, outside 0 to the {config.LatentDimensions} latent dimensions.";
         if (config.GapExamples > 0 && row.Gap is null) return $"the run asked for an inference gap on {config.GapExamples} examples, and the row holds none.";
         if (row.KlPerDimensionNats is null) return "the field klPerDimensionNats is missing.";
-        if (row.KlPerDimensionNats.Length != 0 && row.KlPerDimensionNats.Length != config.LatentDimensions)
-            return $"the field klPerDimensionNats has {row.KlPerDimensionNats.Length} entries for {config.LatentDimensions} latent dimensions.";
+        int perDimension = config.PosteriorInUse.IsDiagonal ? config.LatentDimensions : 0;   // other families' KL is not a sum over dimensions
+        if (row.KlPerDimensionNats.Length != perDimension)
+            return $"the field klPerDimensionNats has {row.KlPerDimensionNats.Length} entries; a {config.PosteriorInUse} run on {config.LatentDimensions} latent dimensions has {perDimension}.";
+        if (config.Data == SweepData.Shapes && row.Disentanglement is null) return "the run is on the shapes grid, and the row holds no disentanglement scores.";
         if (row.TrainElboByEpoch is null || row.TestElboByEpoch is null) return "the field trainElboByEpoch or testElboByEpoch is missing.";
         if (row.TrainElboByEpoch.Length != config.Epochs || row.TestElboByEpoch.Length != config.Epochs)
             return $"it records {row.TrainElboByEpoch.Length} training and {row.TestElboByEpoch.Length} test epochs for a run of {config.Epochs}.";

@@ -55,9 +55,15 @@ public static class SweepRunner
         CheckData(data, runs);
         progress?.Report($"data: {data.Description}");
         foreach (RunConfig config in runs) Audit(store, config.Id, progress);
+        // Rows of other sweeps in the same folder go into its table too: a damaged one is set aside now, not found after training.
+        var mine = runs.Select(r => r.Id).ToHashSet();
+        foreach (string file in store.RowFiles())
+            if (!mine.Contains(Path.GetFileNameWithoutExtension(file)) && store.TryRead(Path.GetFileNameWithoutExtension(file), out string? problem) is null && problem is not null)
+                progress?.Report($"Result file '{file}': {problem} Set aside in {store.SetAside(Path.GetFileNameWithoutExtension(file)) ?? store.RejectedFolder}.");
 
         var pending = Enumerable.Range(0, runs.Count).ToList();
         var waitingReported = new HashSet<string>();
+        var lastSaid = new Dictionary<string, DateTime>();
         while (pending.Count > 0)
         {
             foreach (int i in pending.ToArray())
@@ -75,6 +81,10 @@ public static class SweepRunner
                 if (claim is null)
                 {
                     if (waitingReported.Add(id)) progress?.Report($"[{i + 1}/{runs.Count}] {id}: being trained by another process ({holder?.ToString() ?? "claim unreadable"}); skipped for now");
+                    else if (DateTime.UtcNow - lastSaid[id] > TimeSpan.FromMinutes(1))
+                        progress?.Report($"[{i + 1}/{runs.Count}] {id}: still waiting for {holder?.ToString() ?? "the holder of an unreadable claim"} ({store.ClaimPath(id)}; a stopped or hung owner holds it until it is killed)");
+                    else continue;
+                    lastSaid[id] = DateTime.UtcNow;
                     continue;
                 }
                 if (previous is not null) progress?.Report($"[{i + 1}/{runs.Count}] {id}: its owner ({previous}) is gone; taking the run over");
@@ -83,7 +93,21 @@ public static class SweepRunner
                 progress?.Report($"[{i + 1}/{runs.Count}] {id}: training (latent {config.LatentDimensions}, β {config.Beta}, seed {config.Seed})");
                 int number = i + 1;
                 var training = detail is null ? null : new SynchronousProgress<TrainingProgress>(p => detail.Report(new SweepProgress(number, runs.Count, id, p)));
-                store.Add(RunOne(config, data, store, progress, training, cancellation)); // the row is the commit point: written last
+                RunResult result;
+                using (var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation, claim.Lost))
+                {
+                    try
+                    {
+                        result = RunOne(config, data, store, progress, training, stop.Token, claim);
+                    }
+                    catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+                    {
+                        // This process was judged gone (frozen past the stale rule) and the run is another's now: write nothing.
+                        progress?.Report($"[{i + 1}/{runs.Count}] {id}: another process has taken the run over; leaving it to that process");
+                        continue;
+                    }
+                }
+                store.Add(result); // the row is the commit point: written last
                 detail?.Report(new SweepProgress(number, runs.Count, id, null));
                 File.Delete(store.CheckpointPath(id));
                 pending.Remove(i);
@@ -121,7 +145,7 @@ public static class SweepRunner
         progress?.Report($"{id}: {problem} Set aside in {where ?? store.RejectedFolder}; the run trains again.");
     }
 
-    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, IProgress<TrainingProgress>? training, CancellationToken cancellation)
+    static RunResult RunOne(RunConfig config, DataChoice data, ResultStore store, IProgress<string>? progress, IProgress<TrainingProgress>? training, CancellationToken cancellation, RunClaim claim)
     {
         var clock = Stopwatch.StartNew();
         string checkpoint = store.CheckpointPath(config.Id);
@@ -173,6 +197,7 @@ public static class SweepRunner
             progress?.Report(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"  inference gap ({subset.Count} examples): approximation {gap.ApproximationGap}, amortisation {gap.AmortisationGap} nats"));
         }
+        if (!claim.IsHeld) throw new OperationCanceledException("The run's claim is another process's now.");
         string modelHash = store.SaveModel(config, model);
         RuntimeInfo runtime = RuntimeInfo.Capture();
         string vaelab = typeof(SweepRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";

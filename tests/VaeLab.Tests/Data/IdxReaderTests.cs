@@ -192,12 +192,20 @@ public class IdxReaderTests : IDisposable
     [Theory]
     [InlineData("huge-idx3-ubyte")]
     [InlineData("huge-idx3-ubyte.gz")]
+    [InlineData("huge-lying-trailer-idx3-ubyte.gz")]
     public void AHeaderClaimingFarMoreThanTheFileHoldsIsRefusedBeforeItsMemoryIsAllocated(string name)
     {
         // 2,000,000,000 × 1 × 1 images in a file of 100 data bytes: refused from the file's size (raw) or from the data actually
         // decompressed (gzip), never by allocating 2 GB first.
         byte[] content = [.. Header(IdxReader.UnsignedByteType, 2_000_000_000, 1, 1), .. Pixels(100)];
         string path = name.EndsWith(".gz", StringComparison.Ordinal) ? WriteGzip(name, content) : WriteRaw(name, content);
+        if (name.Contains("lying", StringComparison.Ordinal))
+        {
+            // gzip's trailer agreeing with the header (2,000,000,016 bytes) is not believed from a file of a few hundred bytes.
+            byte[] gz = File.ReadAllBytes(path);
+            BinaryPrimitives.WriteUInt32LittleEndian(gz.AsSpan(gz.Length - 4), 2_000_000_016);
+            File.WriteAllBytes(path, gz);
+        }
         long before = GC.GetTotalAllocatedBytes(precise: true);
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         process.Refresh();
@@ -206,7 +214,7 @@ public class IdxReaderTests : IDisposable
         var error = Assert.Throws<IdxFormatException>(() => IdxReader.Read(path));
         clock.Stop();
         Assert.Contains(path, error.Message);
-        Assert.Contains("the data is truncated: the header's dimensions 2000000000×1×1 need 2,000,000,000 bytes, the file holds 100", error.Message);
+        Assert.Contains(name.Contains("lying", StringComparison.Ordinal) ? path : "the data is truncated: the header's dimensions 2000000000×1×1 need 2,000,000,000 bytes, the file holds 100", error.Message);
         Assert.True(GC.GetTotalAllocatedBytes(precise: true) - before < 16 << 20, "managed memory grew by more than 16 MB");
         process.Refresh();
         Assert.True(process.PeakWorkingSet64 - peakBefore < 256L << 20, $"the peak working set grew by {(process.PeakWorkingSet64 - peakBefore) >> 20} MB");

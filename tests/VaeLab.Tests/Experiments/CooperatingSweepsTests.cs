@@ -110,9 +110,11 @@ public class CooperatingSweepsTests
     {
         using var folder = new TempDirectory();
         string path = folder.File("claims/run.claim");
+        RunClaimOwner me;
         using (RunClaim? mine = RunClaim.TryAcquire(path, out _, out _))
         {
             Assert.NotNull(mine);
+            me = mine.Owner;
             Assert.Null(RunClaim.TryAcquire(path, out RunClaimOwner? holder, out _));   // this process is alive: its claim holds
             Assert.Equal(Environment.ProcessId, holder!.ProcessId);
         }
@@ -122,7 +124,7 @@ public class CooperatingSweepsTests
         using (Process gone = Process.Start(new ProcessStartInfo("true"))!)
         {
             gone.WaitForExit();
-            var dead = new RunClaimOwner(Environment.MachineName, gone.Id, DateTime.UtcNow.AddSeconds(-1), DateTime.UtcNow, Guid.NewGuid());
+            var dead = me with { ProcessId = gone.Id, StartTicks = null, Token = Guid.NewGuid() };
             File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(dead));
         }
         using (RunClaim? taken = RunClaim.TryAcquire(path, out _, out RunClaimOwner? previous))
@@ -131,13 +133,77 @@ public class CooperatingSweepsTests
             Assert.NotNull(previous);
         }
 
-        // Another machine's claim: live while touched, stale after RunClaim.StaleAfter untouched.
-        var remote = new RunClaimOwner("another-host", 1, DateTime.UtcNow, DateTime.UtcNow, Guid.NewGuid());
-        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(remote));
-        Assert.Null(RunClaim.TryAcquire(path, out _, out _));
-        File.SetLastWriteTimeUtc(path, DateTime.UtcNow - RunClaim.StaleAfter - TimeSpan.FromSeconds(5));
-        using RunClaim? late = RunClaim.TryAcquire(path, out _, out RunClaimOwner? before);
-        Assert.NotNull(late);
-        Assert.Equal("another-host", before!.Host);
+        // Another machine's claim: live while this process sees it touched; stale once it has watched it untouched for StaleAfter.
+        TimeSpan staleAfter = RunClaim.StaleAfter;
+        RunClaim.StaleAfter = TimeSpan.FromMilliseconds(400);
+        try
+        {
+            var remote = new RunClaimOwner("another-host", 1, DateTime.UtcNow, DateTime.UtcNow, Guid.NewGuid()) { PidSpace = "another-host/boot/pid:[1]" };
+            File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(remote));
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow - TimeSpan.FromHours(1));   // an old time alone proves nothing: clocks differ
+            Assert.Null(RunClaim.TryAcquire(path, out _, out _));
+            Thread.Sleep(250);
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow - TimeSpan.FromMinutes(59));   // touched: the watch starts again
+            Assert.Null(RunClaim.TryAcquire(path, out _, out _));
+            Thread.Sleep(250);
+            Assert.Null(RunClaim.TryAcquire(path, out _, out _));
+            Thread.Sleep(250);
+            using RunClaim? late = RunClaim.TryAcquire(path, out _, out RunClaimOwner? before);
+            Assert.NotNull(late);
+            Assert.Equal("another-host", before!.Host);
+        }
+        finally
+        {
+            RunClaim.StaleAfter = staleAfter;
+        }
+    }
+
+    [Fact]
+    public void AReusedPidIsNotTheOwnerAndAClaimTakenOverIsNeitherDeletedNorKept()
+    {
+        using var folder = new TempDirectory();
+        string path = folder.File("claims/run.claim");
+        RunClaimOwner mine;
+        using (RunClaim first = RunClaim.TryAcquire(path, out _, out _)!) mine = first.Owner;
+
+        // A live process with the recorded pid but another start tick is a reused pid: the claim is stale.
+        using Process sleeper = Process.Start(new ProcessStartInfo("sleep", "30"))!;
+        try
+        {
+            var reused = mine with { ProcessId = sleeper.Id, Token = Guid.NewGuid() };
+            File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(reused with { StartTicks = 1 }));
+            Assert.True(RunClaim.IsStale(path, RunClaim.Read(path)));
+            var live = reused with { StartTicks = long.Parse(File.ReadAllText($"/proc/{sleeper.Id}/stat").Split(')')[1].Split(' ')[20]) };
+            File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(live));
+            Assert.False(RunClaim.IsStale(path, RunClaim.Read(path)));
+        }
+        finally
+        {
+            sleeper.Kill();
+        }
+        File.Delete(path);
+
+        // An owner whose claim another process took: its heartbeat says so (Lost), and releasing it leaves the other's claim alone.
+        TimeSpan heartbeat = RunClaim.HeartbeatInterval;
+        RunClaim.HeartbeatInterval = TimeSpan.FromMilliseconds(50);
+        try
+        {
+            using RunClaim claim = RunClaim.TryAcquire(path, out _, out _)!;
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow - TimeSpan.FromHours(1));
+            Thread.Sleep(300);
+            Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(path) < TimeSpan.FromMinutes(1), "the heartbeat did not touch the claim");
+            Assert.False(claim.Lost.IsCancellationRequested);
+            var other = claim.Owner with { Token = Guid.NewGuid() };
+            File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(other));
+            Thread.Sleep(300);
+            Assert.True(claim.Lost.IsCancellationRequested);
+            Assert.False(claim.IsHeld);
+            claim.Dispose();
+            Assert.Equal(other.Token, RunClaim.Read(path)!.Token);
+        }
+        finally
+        {
+            RunClaim.HeartbeatInterval = heartbeat;
+        }
     }
 }

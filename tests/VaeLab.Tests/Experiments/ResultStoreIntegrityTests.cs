@@ -25,7 +25,14 @@ public class ResultStoreIntegrityTests
 
     public static TheoryData<string, string> Damages => new()
     {
-        { "empty-object", "the field runId is missing" },
+        { "empty-object", "missing required properties" },
+        { "deleted-kl", "missing required properties including: 'KlNats'" },
+        { "negative-se", "a standard error or the wall time is negative" },
+        { "nan-epoch", "a per-epoch or per-dimension figure is not a finite number" },
+        { "kl-per-dimension", "klPerDimensionNats has 0 entries" },
+        { "edited-elbo", "is not reconstructionLogLikelihoodNats − klNats" },
+        { "edited-distortion", "is not −reconstructionLogLikelihoodNats" },
+        { "missing-versions", "the field versions is missing" },
         { "other-runs-row", "but its file name says" },
         { "edited-setting", "its configuration hashes to" },
         { "nan-elbo", "testElboNats is NaN" },
@@ -49,6 +56,13 @@ public class ResultStoreIntegrityTests
         switch (damage)
         {
             case "empty-object": File.WriteAllText(path, "{}"); break;
+            case "deleted-kl": Edit(path, row => row.Remove("KlNats")); break;
+            case "negative-se": Edit(path, row => row["TestElboStandardError"] = -0.5); break;
+            case "nan-epoch": Edit(path, row => row["TrainElboByEpoch"] = new JsonArray("NaN", -260.0)); break;
+            case "kl-per-dimension": Edit(path, row => row["KlPerDimensionNats"] = new JsonArray()); break;
+            case "edited-elbo": Edit(path, row => row["TestElboNats"] = -249.0); break;
+            case "edited-distortion": Edit(path, row => row["DistortionNats"] = 241.0); break;
+            case "missing-versions": Edit(path, row => row["Versions"] = ""); break;
             case "other-runs-row": File.Copy(store.RowPath(configs[1].Id), path, overwrite: true); break;
             case "edited-setting": Edit(path, row => row["Config"]!["Beta"] = 4.0); break;
             case "nan-elbo": Edit(path, row => row["TestElboNats"] = "NaN"); break;
@@ -67,6 +81,41 @@ public class ResultStoreIntegrityTests
         Assert.NotNull(store.TryRead(configs[1].Id, out _));
         // A row that would be refused when read is refused when written.
         Assert.Throws<RunRowException>(() => store.Add(Row(configs[0]) with { KlNats = double.PositiveInfinity }));
+    }
+
+    [Fact]
+    public void ARunThatAskedForAGapOrScoresNeedsThem()
+    {
+        RunConfig gap = (Tiny with { GapExamples = 5 }).Configurations()[0];
+        Assert.Contains("asked for an inference gap on 5 examples", RunRowValidation.Problem(Row(gap), $"/store/runs/{gap.Id}.json"));
+        RunConfig shapes = (Tiny with { Data = SweepData.Shapes }).Configurations()[0];
+        Assert.Contains("no disentanglement scores", RunRowValidation.Problem(Row(shapes), $"/store/runs/{shapes.Id}.json"));
+        RunConfig planar = (Tiny with { Posterior = VaeLab.Models.Posteriors.PosteriorSpec.Parse("Planar:2") }).Configurations()[0];
+        Assert.Contains("klPerDimensionNats has 2 entries", RunRowValidation.Problem(Row(planar), $"/store/runs/{planar.Id}.json"));
+        Assert.Null(RunRowValidation.Problem(Row(planar) with { KlPerDimensionNats = [] }, $"/store/runs/{planar.Id}.json"));
+    }
+
+    [Fact]
+    public void AStoreWrittenBeforeModelsWereHashedIsReadAsItWasAndNotRetrained()
+    {
+        using var folder = new TempDirectory();
+        var store = new ResultStore(folder.File("store"));
+        RunResult run = SweepRunner.Run(Tiny, store)[0];
+        // As an earlier VaeLab wrote it: the row without a model hash, the model file bare parameters.
+        Edit(store.RowPath(run.RunId), row => row.Remove("ModelSha256"));
+        using (var model = store.LoadModel(run)!)
+            VaeLab.IO.AtomicFile.Write(store.ModelPath(run.RunId), stream => { using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true); model.save(writer); });
+        RunResult old = store.TryRead(run.RunId, out _)!;
+        Assert.Null(old.ModelSha256);
+        using (var model = store.LoadModel(old)!) Assert.Equal(2, model.LatentDimensions);
+        Assert.Null(store.ModelProblem(old));
+        var lines = new List<string>();
+        SweepRunner.Run(Tiny, store, progress: new VaeLab.Runtime.SynchronousProgress<string>(lines.Add));
+        Assert.DoesNotContain(lines, l => l.Contains(": training") || l.Contains("Set aside"));
+        // A row from before models were kept at all: no model, nothing wrong.
+        File.Delete(store.ModelPath(run.RunId));
+        Assert.Null(store.LoadModel(old));
+        Assert.Null(store.ModelProblem(old));
     }
 
     [Fact]

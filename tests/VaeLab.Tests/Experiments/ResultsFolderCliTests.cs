@@ -38,7 +38,7 @@ public class ResultsFolderCliTests
         var (code, output, error) = await VaelabProcess.Run(command);
         Assert.True(code == 0, output + error);
         Assert.Contains($"Result file '{row}'", output);
-        Assert.Contains("the field runId is missing", output);
+        Assert.Contains("missing required properties", output);
         Assert.Contains("Set aside in " + Path.Combine(store, "rejected"), output);
         Assert.Equal("{}", File.ReadAllText(Directory.GetFiles(Path.Combine(store, "rejected"), ids[0] + ".json.*").Single()));   // kept, not lost
         string[] table = File.ReadAllLines(Path.Combine(store, "results.csv"));

@@ -8,8 +8,8 @@ public class ResultsTableTests
 {
     static RunResult Row(int latent, double beta, double elbo, double? mig = null)
     {
-        RunConfig config = new SweepSpec([latent], [beta], [0], Data: SweepData.Shapes).Configurations()[0];
-        return new RunResult(config.Id, config, elbo, 0.5, elbo - 3, 3, 3 - elbo, elbo + 1.25, 0.01, latent, new double[latent], [.. Enumerable.Repeat(elbo - 10, config.Epochs)], [.. Enumerable.Repeat(elbo, config.Epochs)],
+        RunConfig config = new SweepSpec([latent], [beta], [0], Data: mig is null ? SweepData.FashionMnist : SweepData.Shapes).Configurations()[0];
+        return new RunResult(config.Id, config, elbo, 0.5, elbo + 3, 3, -(elbo + 3), elbo + 1.25, 0.01, latent, new double[latent], [.. Enumerable.Repeat(elbo - 10, config.Epochs)], [.. Enumerable.Repeat(elbo, config.Epochs)],
             12.5, "test data", "versions", new DateTime(2026, 11, 25, 0, 0, 0, DateTimeKind.Utc))
         {
             Disentanglement = mig is double value

@@ -44,6 +44,8 @@ public class SweepTableTests
         string[] rowFiles = Directory.GetFiles(Path.Combine(store.Folder, "runs"), "*.json");
         Assert.Equal(2, rowFiles.Length);
         Assert.Equal(2, (int)table.Rows.Count);
+        // Every run of the spec once: the table's ids are the spec's, none twice, none missing.
+        Assert.Equal(spec.Configurations().Select(c => c.Id).Order(), Enumerable.Range(0, 2).Select(i => (string)table["run_id"][i]!).Order());
         for (int i = 0; i < table.Rows.Count; i++)
         {
             string id = (string)table["run_id"][i]!;
