@@ -19,7 +19,7 @@ plants = [
  ("row id not checked against its file name", 'src/VaeLab/Experiments/RunRowValidation.cs',
   'if (row.RunId != expectedId) return', 'if (row.RunId == null) return', 'FullyQualifiedName~ResultStoreIntegrityTests.ADamagedRow'),
  ("a live claim is taken as stale", 'src/VaeLab/Experiments/RunClaim.cs',
-  '        return !IsAlive(owner.ProcessId, owner.ProcessStartUtc);', '        return true;', 'FullyQualifiedName~CooperatingSweepsTests'),
+  '            return !IsAlive(owner.ProcessId, owner.StartTicks);', '            return true;', 'FullyQualifiedName~CooperatingSweepsTests'),
  ("releasing a claim deletes another process's claim", 'src/VaeLab/Experiments/RunClaim.cs',
   '        if (IsHeld) TryDelete(Path);', '        TryDelete(Path);', 'FullyQualifiedName~CooperatingSweepsTests.AReusedPid'),
  ("a reused pid taken for the owner", 'src/VaeLab/Experiments/RunClaim.cs',

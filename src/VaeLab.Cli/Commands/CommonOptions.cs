@@ -1,5 +1,6 @@
 using System.CommandLine;
 using VaeLab.Models.Posteriors;
+using VaeLab.Models.Priors;
 
 namespace VaeLab.Cli.Commands;
 
@@ -27,6 +28,22 @@ internal static class CommonOptions
     public static Option<string?> Data() => new("--data")
     {
         Description = "Folder with MNIST-format files (train-images-idx3-ubyte[.gz], …). Default: the system's Fashion-MNIST if installed, else the embedded 10,000 images.",
+    };
+
+    public static Option<PriorSpec> Prior() => new("--prior")
+    {
+        Description = "The prior p(z): Standard (N(0, I)), Mixture:K (K learned diagonal Gaussians) or Vamp:K (the VampPrior with K pseudo-inputs).",
+        DefaultValueFactory = _ => PriorSpec.Standard,
+        CustomParser = result =>
+        {
+            string text = string.Join(" ", result.Tokens.Select(t => t.Value));
+            try { return PriorSpec.Parse(text); }
+            catch (FormatException e)
+            {
+                result.AddError($"--prior: {e.Message}");
+                return PriorSpec.Standard;
+            }
+        },
     };
 
     public static Option<PosteriorSpec> Posterior() => new("--posterior")

@@ -26,6 +26,7 @@ internal static class TrainCommand
         var architecture = new Option<Architecture>("--architecture") { Description = "Mlp or Conv.", DefaultValueFactory = _ => Architecture.Mlp };
         var likelihood = new Option<LikelihoodKind>("--likelihood") { Description = "Bernoulli, GaussianFixed, GaussianShared, GaussianPerPixel, GaussianDecoderOutput, DiscretizedGaussian or DiscretizedLogistic.", DefaultValueFactory = _ => LikelihoodKind.Bernoulli };
         var posterior = CommonOptions.Posterior();
+        var prior = CommonOptions.Prior();
         var sigma = new Option<double>("--sigma") { Description = "σ of a fixed Gaussian decoder (initial σ of a learned one).", DefaultValueFactory = _ => 1.0 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train to.", DefaultValueFactory = _ => 10 };
         var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 128 };
@@ -44,7 +45,7 @@ internal static class TrainCommand
         var importance = new Option<int>("--importance-samples") { Description = "k for the final importance-sampled log p(x) (0 = skip).", DefaultValueFactory = _ => 1000 };
         var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
         {
-            threads, seed, device, data, latent, hidden, encoderHidden, architecture, likelihood, posterior, sigma, epochs, batchSize, learningRate,
+            threads, seed, device, data, latent, hidden, encoderHidden, architecture, likelihood, posterior, prior, sigma, epochs, batchSize, learningRate,
             beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, overwrite, parallelism, importance,
         };
         epochs.Validators.Add(result =>
@@ -65,14 +66,14 @@ internal static class TrainCommand
             using DataChoice choice = FashionMnist.Load(parse.GetValue(data));
             Console.WriteLine($"data: {choice.Description}");
             var config = new VaeConfig([1, 28, 28], parse.GetValue(latent), parse.GetValue(hidden), parse.GetValue(architecture), parse.GetValue(likelihood), parse.GetValue(sigma), parse.GetValue(posterior),
-                parse.GetValue(encoderHidden));
+                parse.GetValue(encoderHidden), parse.GetValue(prior));
             var options = new TrainingOptions(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
                 GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
                 Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK)),
                 Dequantization: parse.GetValue(dequantize), Parallelism: parse.GetValue(parallelism));
             manual_seed(parse.GetValue(seed));
             VariationalAutoencoder model = config.Build();
-            Console.WriteLine($"model: {model.Signature}; {model.Likelihood.Description}; posterior {model.Posterior.Spec}");
+            Console.WriteLine($"model: {model.Signature}; {model.Likelihood.Description}; posterior {model.Posterior.Spec}; prior {model.Prior.Spec}");
             // Decide (or refuse) the data treatment before any training: a density on raw 8-bit pixels is refused here.
             PixelTreatment treatment = PixelTreatment.Resolve(model.Likelihood, choice.Train, options.Binarization, options.Dequantization);
             Console.WriteLine($"figures: {treatment.Meaning}");

@@ -16,6 +16,7 @@ public static class DerivationChecks
         new ReportedFiguresCheck(),
         new EstimatorInternalsCheck(),
         new PosteriorFamiliesCheck(),
+        new PriorsCheck(),
     ];
 
     /// <summary>The number of checks.</summary>

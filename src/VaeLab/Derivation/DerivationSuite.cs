@@ -10,7 +10,8 @@ namespace VaeLab.Derivation;
 /// the evaluator, (4) the cost terms and every likelihood, (5) the reparameterisation step, (6) the likelihoods of 8-bit
 /// pixels (discretised masses, the dequantised bound), (7) the inference-gap tools (AIS, BDMC, the per-example q*), (8) every
 /// figure the evaluator reports on every data path against exact answers, (9) the estimators' insides (chains, standard errors,
-/// BDMC's data, the gap's arithmetic), (10) the posterior families (flow log-determinants, IAF's order, densities and KLs).
+/// BDMC's data, the gap's arithmetic), (10) the posterior families (flow log-determinants, IAF's order, densities and KLs), (11) the priors (normalised densities, samplers, the
+/// mixture's and the VampPrior's log p(z), the KL to each).
 /// </summary>
 public static class DerivationSuite
 {

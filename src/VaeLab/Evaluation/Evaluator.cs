@@ -145,13 +145,13 @@ public static class Evaluator
 
     /// <summary>
     /// Mean analytic KL per latent dimension over <paramref name="data"/>, nats: where the rate goes. Empty when the model's posterior
-    /// family has no such split (full covariance, flows): their KL is not a sum over dimensions.
+    /// family has no such split (full covariance, flows: their KL is not a sum over dimensions), or its prior is not the standard normal.
     /// </summary>
     public static double[] KlPerDimension(VariationalAutoencoder model, Dataset data, int batchSize = 500)
     {
         using var noGrad = no_grad();
         model.eval();
-        if (model.Posterior is not Models.Posteriors.DiagonalPosterior) return [];
+        if (model.Posterior is not Models.Posteriors.DiagonalPosterior || !model.Prior.IsStandard) return [];
         var total = new double[model.LatentDimensions];
         foreach (var (start, end) in Batches(data, batchSize))
         {

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using VaeLab.Models.Posteriors;
+using VaeLab.Models.Priors;
 
 namespace VaeLab.Models;
 
@@ -55,6 +56,7 @@ public enum LikelihoodKind
 /// Hidden widths of the MLP encoder when they differ from the decoder's (null: the encoder is <paramref name="HiddenSizes"/> and the
 /// decoder mirrors it). Cremer et al.'s larger encoder: <c>HiddenSizes = [200, 200], EncoderHiddenSizes = [500, 500]</c>.
 /// </param>
+/// <param name="Prior">The prior p(z) (null: the standard normal).</param>
 public sealed record VaeConfig(
     long[] InputShape,
     int LatentDimensions = 20,
@@ -63,8 +65,17 @@ public sealed record VaeConfig(
     LikelihoodKind Likelihood = LikelihoodKind.Bernoulli,
     double Sigma = 1.0,
     PosteriorSpec? Posterior = null,
-    int[]? EncoderHiddenSizes = null)
+    int[]? EncoderHiddenSizes = null,
+    PriorSpec? Prior = null)
 {
+    /// <summary>The prior as given (null: the standard normal, always stored as null so configurations, ids and checkpoints written before priors read the same).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PriorSpec? Prior { get; init; } = Prior is { IsStandard: true } ? null : Prior;
+
+    /// <summary>The prior in use (the standard normal when none was given).</summary>
+    [JsonIgnore]
+    public PriorSpec PriorInUse => Prior ?? PriorSpec.Standard;
+
     /// <summary>The reference configuration for 28×28 images: 784-400-20 MLP, Bernoulli.</summary>
     public static VaeConfig Reference { get; } = new([1, 28, 28]);
 
@@ -104,6 +115,9 @@ public sealed record VaeConfig(
         foreach (int width in Hidden.Concat(EncoderHidden))
             if (width < 1) throw new ArgumentOutOfRangeException(nameof(HiddenSizes), width, "A hidden layer needs at least one unit.");
         PosteriorInUse.Validate(LatentDimensions);
+        PriorInUse.Validate();
+        if (PriorInUse.Kind == PriorKind.Vamp && PosteriorInUse.Kind is not (PosteriorKind.Diagonal or PosteriorKind.FullCovariance))
+            throw new ArgumentException($"A VampPrior needs log q(z|u) at any z, exactly; the {PosteriorInUse} posterior gives it only at its own draws. Use Diagonal or FullCovariance with {PriorInUse}.", nameof(Prior));
         long inputDimensions = InputShape.Aggregate(1L, (a, b) => a * b);
         Likelihood likelihood = Likelihood switch
         {
@@ -124,18 +138,18 @@ public sealed record VaeConfig(
                 throw new ArgumentException($"The convolutional architecture takes 1×28×28 images, not {string.Join("×", InputShape)}.", nameof(InputShape));
             var convEncoder = new ConvEncoder(LatentDimensions, outputs);
             var convDecoder = new ConvDecoder(LatentDimensions, k);
-            return new VariationalAutoencoder(convEncoder, convDecoder, likelihood, InputShape, PosteriorInUse.Build(LatentDimensions)) { Config = this };
+            return new VariationalAutoencoder(convEncoder, convDecoder, likelihood, InputShape, PosteriorInUse.Build(LatentDimensions), PriorInUse.Build(LatentDimensions, InputShape)) { Config = this };
         }
         var encoder = new MlpEncoder(inputDimensions, EncoderHidden, LatentDimensions, outputs);
         var decoder = new MlpDecoder(LatentDimensions, Hidden.Reverse().ToArray(), inputDimensions * k);
-        return new VariationalAutoencoder(encoder, decoder, likelihood, InputShape, PosteriorInUse.Build(LatentDimensions)) { Config = this };
+        return new VariationalAutoencoder(encoder, decoder, likelihood, InputShape, PosteriorInUse.Build(LatentDimensions), PriorInUse.Build(LatentDimensions, InputShape)) { Config = this };
     }
 
     /// <inheritdoc />
     public bool Equals(VaeConfig? other) =>
         other is not null && InputShape.SequenceEqual(other.InputShape) && LatentDimensions == other.LatentDimensions
         && Hidden.SequenceEqual(other.Hidden) && EncoderHidden.SequenceEqual(other.EncoderHidden) && Architecture == other.Architecture && Likelihood == other.Likelihood && Sigma.Equals(other.Sigma)
-        && PosteriorInUse == other.PosteriorInUse;
+        && PosteriorInUse == other.PosteriorInUse && PriorInUse == other.PriorInUse;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(string.Join(",", InputShape), LatentDimensions, string.Join(",", Hidden), string.Join(",", EncoderHidden), Architecture, Likelihood, Sigma, PosteriorInUse);

@@ -1,12 +1,13 @@
 using VaeLab.Models.Posteriors;
+using VaeLab.Models.Priors;
 using static TorchSharp.torch;
 
 namespace VaeLab.Models;
 
 /// <summary>
 /// A variational auto-encoder: an encoder giving the parameters λ(x) of the approximate posterior q(z|x) in a family
-/// (<see cref="PosteriorFamily"/>: the diagonal Gaussian N(μ(x), diag σ²(x)) unless another is given), the standard normal prior
-/// p(z) = N(0, I), and a decoder network with its likelihood p(x|z). Encoder, posterior family, decoder and likelihood are
+/// (<see cref="PosteriorFamily"/>: the diagonal Gaussian N(μ(x), diag σ²(x)) unless another is given), a prior p(z) (<see cref="Prior"/>:
+/// the standard normal N(0, I) unless another is given), and a decoder network with its likelihood p(x|z). Encoder, posterior family, decoder and likelihood are
 /// injectable; <see cref="VaeConfig"/> builds the usual ones. The objectives live in <c>VaeLab.Objectives</c>.
 /// </summary>
 public sealed class VariationalAutoencoder : nn.Module
@@ -17,8 +18,9 @@ public sealed class VariationalAutoencoder : nn.Module
     /// <param name="likelihood">The likelihood p(x|z).</param>
     /// <param name="inputShape">Shape of one example, e.g. [1, 28, 28].</param>
     /// <param name="posterior">The posterior family (null: the diagonal Gaussian); the encoder must give its <see cref="PosteriorFamily.ParameterCount"/> numbers.</param>
-    /// <exception cref="ArgumentException">The encoder's output size or latent size does not fit the posterior family.</exception>
-    public VariationalAutoencoder(Encoder encoder, Decoder decoder, Likelihood likelihood, long[] inputShape, PosteriorFamily? posterior = null)
+    /// <param name="prior">The prior (null: the standard normal); a <see cref="VampPrior"/> is attached to this model's encoder.</param>
+    /// <exception cref="ArgumentException">The encoder's output size or latent size does not fit the posterior family or the prior.</exception>
+    public VariationalAutoencoder(Encoder encoder, Decoder decoder, Likelihood likelihood, long[] inputShape, PosteriorFamily? posterior = null, Prior? prior = null)
         : base(nameof(VariationalAutoencoder))
     {
         ArgumentNullException.ThrowIfNull(encoder);
@@ -29,8 +31,13 @@ public sealed class VariationalAutoencoder : nn.Module
         if (posterior.LatentDimensions != encoder.LatentDimensions || posterior.ParameterCount != encoder.OutputSize)
             throw new ArgumentException($"The encoder gives {encoder.OutputSize} numbers per example for {encoder.LatentDimensions} latent dimensions; a {posterior.Spec} posterior on "
                 + $"{posterior.LatentDimensions} latent dimensions needs {posterior.ParameterCount}.", nameof(encoder));
+        prior ??= new StandardNormalPrior(encoder.LatentDimensions);
+        if (prior.LatentDimensions != encoder.LatentDimensions)
+            throw new ArgumentException($"The prior is on {prior.LatentDimensions} latent dimensions, the encoder on {encoder.LatentDimensions}.", nameof(prior));
+        if (prior is VampPrior vamp) vamp.Attach(encoder.forward, posterior);
         Encoder = encoder;
         Posterior = posterior;
+        Prior = prior;
         Decoder = decoder;
         Likelihood = likelihood;
         InputShape = inputShape.ToArray();
@@ -43,6 +50,9 @@ public sealed class VariationalAutoencoder : nn.Module
 
     /// <summary>The family of q(z|x) that λ(x) indexes.</summary>
     public PosteriorFamily Posterior { get; }
+
+    /// <summary>The prior p(z).</summary>
+    public Prior Prior { get; }
 
     /// <summary>The decoder network.</summary>
     public Decoder Decoder { get; }
@@ -68,7 +78,8 @@ public sealed class VariationalAutoencoder : nn.Module
     /// when it is not the diagonal Gaussian (so the signatures of diagonal models are those VaeLab always wrote).
     /// </summary>
     public string Signature => $"{Encoder.Signature}|{Decoder.Signature}|{Likelihood.Signature}|input {string.Join("x", InputShape)}"
-        + (Posterior is DiagonalPosterior ? "" : $"|posterior {Posterior.Signature}");
+        + (Posterior is DiagonalPosterior ? "" : $"|posterior {Posterior.Signature}")
+        + (Prior.IsStandard ? "" : $"|prior {Prior.Signature}");
 
     /// <summary>λ(x): the parameters of q(z|x) in <see cref="Posterior"/>'s family, [N, P] (for the diagonal Gaussian, [μ, log σ²]).</summary>
     public Tensor Encode(Tensor x) => Encoder.forward(x);
@@ -93,6 +104,15 @@ public sealed class VariationalAutoencoder : nn.Module
         using Tensor parameters = Encode(x);
         return Posterior.Location(parameters);
     }
+
+    /// <summary>
+    /// KL(q(z|x) ‖ p(z)) in closed form, [N], where there is one: a Gaussian posterior and the standard normal prior; null otherwise
+    /// (the objectives then estimate it by Monte Carlo from their draws). The one place that decides.
+    /// </summary>
+    public Tensor? AnalyticKl(Tensor parameters) => Prior.IsStandard ? Posterior.AnalyticKlToStandardNormal(parameters) : null;
+
+    /// <summary>The closed-form KL split over latent dimensions, [N, d], where there is one (diagonal posterior, standard prior); else null.</summary>
+    public Tensor? AnalyticKlPerDimension(Tensor parameters) => Prior.IsStandard ? Posterior.AnalyticKlPerDimension(parameters) : null;
 
     /// <summary>The likelihood's parameters for latents [N, d]: [N, D·k].</summary>
     public Tensor Decode(Tensor z) => Decoder.forward(z);
@@ -133,7 +153,7 @@ public sealed class VariationalAutoencoder : nn.Module
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var parameter = Encoder.parameters().FirstOrDefault();
-        Tensor z = randn(new long[] { count, LatentDimensions }, parameter?.dtype ?? ScalarType.Float32, parameter?.device ?? CPU, generator: generator);
+        Tensor z = Prior.Sample(count, generator, parameter?.dtype ?? ScalarType.Float32, parameter?.device ?? CPU);
         return Likelihood.Mean(Decode(z)).view(ExampleBatchShape(count)).MoveToOuterDisposeScope();
     }
 

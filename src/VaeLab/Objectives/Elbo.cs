@@ -55,7 +55,8 @@ public static class Elbo
         using var scope = NewDisposeScope();
         long n = x.shape[0], d = model.LatentDimensions;
         Tensor flat = x.view(n, -1);
-        Tensor? kl = family.AnalyticKlToStandardNormal(parameters);
+        // The closed form is KL to N(0, I): for any other prior the KL is estimated from the same draws.
+        Tensor? kl = model.AnalyticKl(parameters);
         // One noise tensor [S, N, d] for all samples: S samples are one decoder pass of S·N rows.
         Tensor epsilon = model.PosteriorNoise(parameters, samples, generator);
         Tensor z, logDensity = empty(0);
@@ -70,8 +71,8 @@ public static class Elbo
             logLikelihood = model.Likelihood.LogProb(xS, model.Decode(z.reshape(samples * n, d))).view(samples, n).mean([0]);
         }
         // Without a closed form: KL ≈ the mean over the samples of log q(z|x) − log p(z).
-        kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).mean([0]);
-        Tensor? klPerDimension = family.AnalyticKlPerDimension(parameters);
+        kl ??= logDensity.sub(model.Prior.LogDensity(z)).mean([0]);
+        Tensor? klPerDimension = model.AnalyticKlPerDimension(parameters);
         return new ElboEstimate(logLikelihood.MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(),
             klPerDimension?.MoveToOuterDisposeScope(), parameters.alias().MoveToOuterDisposeScope());
     }

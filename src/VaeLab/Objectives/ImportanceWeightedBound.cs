@@ -51,7 +51,7 @@ public static class ImportanceWeightedBound
         var (z, logDensity) = model.SamplePosterior(parameters, k, generator);   // [k, N, d], [k, N]
         Tensor xK = flatX.unsqueeze(0).expand(k, -1, -1).reshape(k * n, -1);
         Tensor logLikelihood = model.Likelihood.LogProb(xK, model.Decode(z.view(k * n, d))).view(k, n);
-        Tensor logPrior = DiagonalGaussian.LogStandardNormal(z);
+        Tensor logPrior = model.Prior.LogDensity(z);
         return (logLikelihood.MoveToOuterDisposeScope(), logPrior.MoveToOuterDisposeScope(), logDensity.MoveToOuterDisposeScope());
     }
 

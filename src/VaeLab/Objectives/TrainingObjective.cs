@@ -36,9 +36,9 @@ public static class TrainingObjective
                 loss = ImportanceWeightedBound.FromLogWeights(logWeights).mean().neg();
                 // Report the ELBO terms of the first sample (an unbiased single-sample ELBO) without a second decoder pass; the KL
                 // analytic where the family has one, else that sample's log q − log p.
-                Tensor kl = (model.Posterior.AnalyticKlToStandardNormal(parameters) ?? logDensity[0].sub(logPrior[0])).detach();
+                Tensor kl = (model.AnalyticKl(parameters) ?? logDensity[0].sub(logPrior[0])).detach();
                 Tensor firstLogWeight = logWeights[0].detach();
-                terms = new ElboEstimate(firstLogWeight.add(kl), kl, model.Posterior.AnalyticKlPerDimension(parameters)?.detach(), parameters.detach());
+                terms = new ElboEstimate(firstLogWeight.add(kl), kl, model.AnalyticKlPerDimension(parameters)?.detach(), parameters.detach());
                 break;
             }
             case ObjectiveKind.Capacity:

@@ -66,6 +66,9 @@ public static class AnnealedImportanceSampling
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(x);
+        // The chains start from N(0, I) and HMC's potential holds ½‖z‖²: another prior would give a wrong log p(x), so it is refused.
+        if (!model.Prior.IsStandard)
+            throw new ArgumentException($"AIS anneals from the standard normal prior; this model's prior is {model.Prior.Spec}. Use importance sampling (Evaluator.ImportanceSampledLogLikelihood), which uses the model's prior.", nameof(model));
         options.Validate();
         if (x.shape[0] < 1) throw new ArgumentException("There are no examples to estimate.", nameof(x));
         if (x.numel() != x.shape[0] * model.InputDimensions)

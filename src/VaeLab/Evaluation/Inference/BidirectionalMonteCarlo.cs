@@ -41,7 +41,7 @@ public static class BidirectionalMonteCarlo
         using var scope = NewDisposeScope();
         model.eval();
         var parameter = model.parameters().First();
-        Tensor z = randn(new long[] { count, model.LatentDimensions }, parameter.dtype, parameter.device, generator: generator);
+        Tensor z = model.Prior.Sample(count, generator, parameter.dtype, parameter.device);
         Tensor x = model.Likelihood.Sample(model.Decode(z), generator);
         return (x.MoveToOuterDisposeScope(), z.MoveToOuterDisposeScope());
     }

@@ -97,6 +97,7 @@ internal static class StepSelector
         if (!IsMeanOverExamples(objective)) return $"the {objective.Kind} objective is not a mean over examples, so a batch's gradient is not the sum of its parts'";
         if (model.parameters().First().device_type != DeviceType.CPU) return $"the model is on {model.parameters().First().device}, and the split runs on CPU threads";
         if (model.Config is null) return "this model was not built from a VaeConfig, so no replica of it can be made";
+        if (!model.Prior.IsStandard) return $"this model's prior is {model.Prior.Spec}, whose parameters the split does not share out yet";
         if (options.BatchSize < threads) return $"the batch of {options.BatchSize} has fewer examples than the {threads} threads";
         return null;
     }
@@ -114,6 +115,7 @@ internal static class StepSelector
     {
         if (model.Posterior is not Models.Posteriors.DiagonalPosterior)
             return $"this model's posterior is {model.Posterior.Spec}, not the diagonal Gaussian whose formulas the hand-derived step differentiates";
+        if (!model.Prior.IsStandard) return $"this model's prior is {model.Prior.Spec}, not the standard normal whose KL the hand-derived step differentiates";
         if (model.Encoder is not MlpEncoder mlpEncoder) return $"this model's encoder is a {model.Encoder.GetType().Name}, not an MLP";
         if (model.Decoder is not MlpDecoder mlpDecoder) return $"this model's decoder is a {model.Decoder.GetType().Name}, not an MLP";
         if (model.Likelihood is not BernoulliLikelihood) return $"this model has a {model.Likelihood.GetType().Name}, not a Bernoulli likelihood";
