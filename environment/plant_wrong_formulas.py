@@ -176,6 +176,15 @@ MUTANTS = [
     ("Models/Posteriors/PlanarFlowPosterior.cs", "Tensor slack = nn.functional.softplus(w.mul(u).sum(-1));", "Tensor slack = nn.functional.softplus(w.mul(u).sum(-1)).detach();", "family: planar log-det's slack detached (values right, gradient wrong)", False),
     ("Models/Posteriors/InverseAutoregressiveFlowPosterior.cs", "Tensor logDeterminant = nn.functional.logsigmoid(gateLogit).sum(-1);", "Tensor logDeterminant = nn.functional.logsigmoid(gateLogit.detach()).sum(-1);", "family: IAF log-det detached from the MADE (values right, gradient wrong)", False),
     ("Objectives/Elbo.cs", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).mean([0]);", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).sum([0]);", "family: a flow's Monte Carlo KL summed over the draws, not averaged", False),
+    # Priors (check 11): the mistakes a researcher would make in a mixture, a VampPrior and the KL to them.
+    ("Models/Priors/VampPrior.cs", ".logsumexp(-1).sub(Math.Log(Components))", ".logsumexp(-1)", "prior: VampPrior without −log K", False),
+    ("Models/Priors/MixturePrior.cs", "Tensor logWeights = logits.to(z.dtype).log_softmax(0);", "Tensor logWeights = logits.to(z.dtype);", "prior: mixture weights not normalised", False),
+    ("Models/Priors/MixturePrior.cs", "Tensor logWeights = logits.to(z.dtype).log_softmax(0);", "Tensor logWeights = logits.to(z.dtype).log_softmax(0).sub(Math.Log(Components));", "prior: mixture weights divided by K twice", False),
+    ("Models/Priors/MixturePrior.cs", "Tensor component = multinomial(logits.to(ScalarType.Float64, device).softmax(0)", "Tensor component = multinomial(ones(Components, ScalarType.Float64, device)", "prior: mixture sampler ignores the weights", False),
+    ("Objectives/Elbo.cs", "kl ??= logDensity.sub(model.Prior.LogDensity(z)).mean([0]);", "kl ??= logDensity.sub(DiagonalGaussian.LogStandardNormal(z)).mean([0]);", "prior: Monte Carlo KL to N(0, I) whatever the prior", False),
+    ("Models/VariationalAutoencoder.cs", "public Tensor? AnalyticKl(Tensor parameters) => Prior.IsStandard ? Posterior.AnalyticKlToStandardNormal(parameters) : null;", "public Tensor? AnalyticKl(Tensor parameters) => Posterior.AnalyticKlToStandardNormal(parameters);", "prior: closed-form KL to N(0, I) used with a learned prior", False),
+    ("Objectives/ImportanceWeightedBound.cs", "Tensor logPrior = model.Prior.LogDensity(z);", "Tensor logPrior = DiagonalGaussian.LogStandardNormal(z);", "prior: importance weights with N(0, I) whatever the prior", False),
+    ("Models/Priors/MixturePrior.cs", "return DiagonalGaussian.Sample(means.to(dtype, device).index_select(0, component), logVariances.to(dtype, device).index_select(0, component), epsilon)", "return DiagonalGaussian.Sample(means.to(dtype, device).index_select(0, component), logVariances.to(dtype, device).index_select(0, component).mul(0.5), epsilon)", "prior: mixture sampler with σ for σ²", False),
 ]
 
 
