@@ -19,6 +19,7 @@ internal static class SweepCommand
         var data = new Option<SweepData>("--data") { Description = "FashionMnist (resolved as usual) or Shapes (the synthetic factor grid; adds MIG, FactorVAE and β-VAE scores).", DefaultValueFactory = _ => SweepData.FashionMnist };
         var trainExamples = new Option<int?>("--train-examples") { Description = "Use only the first N training examples." };
         var testExamples = new Option<int?>("--test-examples") { Description = "Evaluate on only the first N test examples." };
+        var prior = CommonOptions.Prior();
         var importance = new Option<int>("--importance-samples") { Description = "k for log p(x) per run (0 = skip).", DefaultValueFactory = _ => 100 };
         var output = new Option<string>("--out") { Description = "Results folder (rows in runs/, checkpoints in checkpoints/).", DefaultValueFactory = _ => "results" };
         var shard = new Option<string>("--shard") { Description = "i/n: run only the i-th of n disjoint slices (0-based), e.g. from a job array index.", DefaultValueFactory = _ => "0/1" };
@@ -27,7 +28,7 @@ internal static class SweepCommand
         var gapQuick = new Option<bool>("--gap-quick") { Description = "Quick settings for --gap (IS-500, AIS 100×8×5, q* ≤ 400 steps): seconds per run, rough figures." };
         var command = new Command("sweep", "Run or continue a sweep over latent size × β × seed; finished runs are skipped, interrupted ones resume from their checkpoints.")
         {
-            threads, spec, latent, beta, seeds, epochs, data, trainExamples, testExamples, importance, output, shard, gap, gapExamples, gapQuick,
+            threads, spec, latent, beta, seeds, epochs, data, trainExamples, testExamples, prior, importance, output, shard, gap, gapExamples, gapQuick,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -36,7 +37,7 @@ internal static class SweepCommand
                 ? SweepSpec.Load(path)
                 : new SweepSpec(parse.GetValue(latent)!, parse.GetValue(beta)!, parse.GetValue(seeds)!, parse.GetValue(epochs),
                     Data: parse.GetValue(data), TrainExamples: parse.GetValue(trainExamples), TestExamples: parse.GetValue(testExamples),
-                    ImportanceSamples: parse.GetValue(importance));
+                    ImportanceSamples: parse.GetValue(importance), Prior: parse.GetValue(prior));
             if (parse.GetValue(gap))
             {
                 if (parse.GetValue(gapExamples) < 1) throw new ArgumentException($"--gap-examples must be at least 1, got {parse.GetValue(gapExamples)}.");

@@ -25,6 +25,8 @@ public static class SweepSpecView
         else table.Add("architecture", spec.Architecture.ToString());
         if (spec.Posteriors is { } posteriors) table.Add("posteriors", List(posteriors));
         else table.Add("posterior", (spec.Posterior ?? VaeLab.Models.Posteriors.PosteriorSpec.Diagonal).ToString());
+        if (spec.Priors is { } priors) table.Add("priors", List(priors));
+        else table.Add("prior", (spec.Prior ?? VaeLab.Models.Priors.PriorSpec.Standard).ToString());
         table.Add("epochs", spec.EpochCounts is { } counts ? List(counts) : spec.Epochs.ToString(CultureInfo.InvariantCulture))
              .Add("hidden sizes", spec.HiddenSizes is { } hidden ? List(hidden) : "400 (default)")
              .Add("batch size", spec.BatchSize.ToString(CultureInfo.InvariantCulture))

@@ -19,7 +19,7 @@ public static class ResultsTable
     /// <summary>The column names, in order.</summary>
     public static IReadOnlyList<string> Columns { get; } =
     [
-        "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture", "posterior",
+        "run_id", "latent", "beta", "seed", "epochs", "likelihood", "architecture", "posterior", "prior",
         "test_elbo_nats", "test_elbo_se", "reconstruction_loglik_nats", "kl_nats", "distortion_nats",
         "log_px_nats", "log_px_se", "bits_per_dim", "figures_are", "active_units", "mig", "factorvae_score", "betavae_score",
         "log_px_ais_nats", "log_px_ais_se", "elbo_local_nats", "approximation_gap_nats", "amortisation_gap_nats",
@@ -40,6 +40,7 @@ public static class ResultsTable
             new StringDataFrameColumn("likelihood", rows.Select(r => r.Config.Likelihood.ToString())),
             new StringDataFrameColumn("architecture", rows.Select(r => r.Config.Architecture.ToString())),
             new StringDataFrameColumn("posterior", rows.Select(r => r.Config.PosteriorInUse.ToString())),
+            new StringDataFrameColumn("prior", rows.Select(r => r.Config.PriorInUse.ToString())),
             Double("test_elbo_nats", r => r.TestElboNats),
             Double("test_elbo_se", r => r.TestElboStandardError),
             Double("reconstruction_loglik_nats", r => r.ReconstructionLogLikelihoodNats),
@@ -65,7 +66,7 @@ public static class ResultsTable
 
     /// <summary>The column types of <see cref="ToDataFrame"/>, for reading the CSV back with <c>DataFrame.LoadCsv</c>.</summary>
     public static Type[] ColumnTypes { get; } =
-        [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string), typeof(string),
+        [typeof(string), typeof(int), typeof(double), typeof(long), typeof(int), typeof(string), typeof(string), typeof(string), typeof(string),
          typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double), typeof(double),
          typeof(double), typeof(string), typeof(int), typeof(double), typeof(double), typeof(double),
          typeof(double), typeof(double), typeof(double), typeof(double), typeof(double),

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using VaeLab.Models;
 using VaeLab.Models.Posteriors;
+using VaeLab.Models.Priors;
 using VaeLab.Objectives;
 using VaeLab.Training;
 
@@ -32,6 +33,14 @@ public sealed record RunConfig(
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public PosteriorSpec? Posterior { get; init => field = value is { IsDiagonal: true } ? null : value; }
+
+    /// <summary>The prior (null: the standard normal, left out of the JSON, so the ids of runs with it are those they always had).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public PriorSpec? Prior { get; init => field = value is { IsStandard: true } ? null : value; }
+
+    /// <summary>The prior in use (the standard normal when <see cref="Prior"/> is null).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public PriorSpec PriorInUse => Prior ?? PriorSpec.Standard;
 
     /// <summary>
     /// The inference gap is decomposed on the first this many test examples (0: not at all, left out of the JSON, so the ids of runs
@@ -62,7 +71,7 @@ public sealed record RunConfig(
 
     /// <summary>The model configuration for images of 1×28×28.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public VaeConfig Model => new([1, 28, 28], LatentDimensions, HiddenSizes, Architecture, Likelihood, Posterior: Posterior);
+    public VaeConfig Model => new([1, 28, 28], LatentDimensions, HiddenSizes, Architecture, Likelihood, Posterior: Posterior, Prior: Prior);
 
     /// <summary>The training options of the run.</summary>
     public TrainingOptions Training() =>

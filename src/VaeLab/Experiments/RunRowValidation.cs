@@ -43,7 +43,8 @@ public static partial class RunRowValidation
             return $"the field activeUnits is {row.ActiveUnits}, outside 0 to the {config.LatentDimensions} latent dimensions.";
         if (config.GapExamples > 0 && row.Gap is null) return $"the run asked for an inference gap on {config.GapExamples} examples, and the row holds none.";
         if (row.KlPerDimensionNats is null) return "the field klPerDimensionNats is missing.";
-        int perDimension = config.PosteriorInUse.IsDiagonal ? config.LatentDimensions : 0;   // other families' KL is not a sum over dimensions
+        // Only the diagonal posterior's closed-form KL to N(0, I) splits over dimensions.
+        int perDimension = config.PosteriorInUse.IsDiagonal && config.PriorInUse.IsStandard ? config.LatentDimensions : 0;
         if (row.KlPerDimensionNats.Length != perDimension)
             return $"the field klPerDimensionNats has {row.KlPerDimensionNats.Length} entries; a {config.PosteriorInUse} run on {config.LatentDimensions} latent dimensions has {perDimension}.";
         if (config.Data == SweepData.Shapes && row.Disentanglement is null) return "the run is on the shapes grid, and the row holds no disentanglement scores.";

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using VaeLab.Data;
 using VaeLab.Models;
 using VaeLab.Models.Posteriors;
+using VaeLab.Models.Priors;
 
 namespace VaeLab.Experiments;
 
@@ -48,6 +49,8 @@ public enum SweepData
 /// <param name="QuickGap">Use <see cref="VaeLab.Evaluation.Inference.GapOptions.Quick"/> for the gap instead of the full defaults.</param>
 /// <param name="Posterior">The posterior family ("Diagonal", "FullCovariance", "Planar:K", "Iaf:K"; null: Diagonal).</param>
 /// <param name="Posteriors">Posterior families to try as a further grid axis (null: just <paramref name="Posterior"/>).</param>
+/// <param name="Prior">The prior ("Standard", "Mixture:K", "Vamp:K"; null: Standard).</param>
+/// <param name="Priors">Priors to try as a further grid axis (null: just <paramref name="Prior"/>).</param>
 public sealed record SweepSpec(
     int[] LatentSizes,
     double[] Betas,
@@ -69,11 +72,13 @@ public sealed record SweepSpec(
     int GapExamples = 0,
     bool QuickGap = false,
     PosteriorSpec? Posterior = null,
-    PosteriorSpec[]? Posteriors = null)
+    PosteriorSpec[]? Posteriors = null,
+    PriorSpec? Prior = null,
+    PriorSpec[]? Priors = null)
 {
     static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true, WriteIndented = true, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    /// <summary>Every grid point, in a fixed order (epochs, architecture, likelihood, posterior, latent size, β, seed).</summary>
+    /// <summary>Every grid point, in a fixed order (epochs, architecture, likelihood, posterior, prior, latent size, β, seed).</summary>
     /// <exception cref="ArgumentException">An empty or invalid axis, named.</exception>
     public IReadOnlyList<RunConfig> Configurations()
     {
@@ -82,12 +87,13 @@ public sealed record SweepSpec(
                 from architecture in Architectures ?? [Architecture]
                 from likelihood in Likelihoods ?? [Likelihood]
                 from posterior in Posteriors ?? [Posterior ?? PosteriorSpec.Diagonal]
+                from prior in Priors ?? [Prior ?? PriorSpec.Standard]
                 from latent in LatentSizes
                 from beta in Betas
                 from seed in Seeds
                 select new RunConfig(latent, beta, seed, epochs, BatchSize, LearningRate, HiddenSizes ?? [400], architecture, likelihood,
                     Data, TrainExamples, TestExamples, ImportanceSamples, DataDirectory)
-                { Posterior = posterior, GapExamples = GapExamples, QuickGap = GapExamples > 0 && QuickGap }).ToArray();
+                { Posterior = posterior, Prior = prior, GapExamples = GapExamples, QuickGap = GapExamples > 0 && QuickGap }).ToArray();
     }
 
     /// <summary>Checks every setting and names the first bad one.</summary>
@@ -112,6 +118,14 @@ public sealed record SweepSpec(
             else
                 try { foreach (int latent in LatentSizes) posterior.Validate(latent); }
                 catch (ArgumentException e) { throw new ArgumentException($"posterior '{posterior}': {e.Message.Split(" (Parameter")[0]}", nameof(Posteriors), e); }
+        if (Priors is { Length: 0 }) throw new ArgumentException("priors: leave out, or give at least one prior.", nameof(Priors));
+        foreach (PriorSpec prior in Priors ?? (Prior is null ? [] : [Prior]))
+        {
+            if (prior is null) throw new ArgumentException("priors: a prior is missing (null).", nameof(Priors));
+            foreach (PosteriorSpec posterior in Posteriors ?? [Posterior ?? PosteriorSpec.Diagonal])
+                if (prior.Kind == PriorKind.Vamp && posterior.Kind is not (PosteriorKind.Diagonal or PosteriorKind.FullCovariance))
+                    throw new ArgumentException($"prior '{prior}' with posterior '{posterior}': a VampPrior needs log q(z|u) at any z, exactly; use Diagonal or FullCovariance.", nameof(Priors));
+        }
         if (EpochCounts is not null && EpochCounts.Any(e => e < 1))
             throw new ArgumentException("epochCounts: each must be at least 1.", nameof(EpochCounts));
         if (ImportanceSamples < 0) throw new ArgumentException("importanceSamples: must not be negative.", nameof(ImportanceSamples));

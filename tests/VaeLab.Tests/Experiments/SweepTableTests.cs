@@ -61,6 +61,7 @@ public class SweepTableTests
             Pin("likelihood", config.GetProperty("Likelihood").GetString(), (string)table["likelihood"][i]!);
             Pin("architecture", config.GetProperty("Architecture").GetString(), (string)table["architecture"][i]!);
             Pin("posterior", config.TryGetProperty("Posterior", out JsonElement family) ? family.GetString() : "Diagonal", (string)table["posterior"][i]!);
+            Pin("prior", config.TryGetProperty("Prior", out JsonElement prior) ? prior.GetString() : "Standard", (string)table["prior"][i]!);
             Pin("parallelism", row.GetProperty("Strategy").GetProperty("Parallelism").GetString(), (string)table["parallelism"][i]!);
             Pin("threads", row.GetProperty("Strategy").GetProperty("Threads").GetInt32(), (int)table["threads"][i]!);
             Close("wall_seconds", row.GetProperty("WallSeconds").GetDouble(), Number(table, "wall_seconds", i), 0);
@@ -115,7 +116,7 @@ public class SweepTableTests
     public static TheoryData<string> Axes => new()
     {
         "latentSizes", "betas", "seeds", "epochs", "batchSize", "learningRate", "hiddenSizes", "architecture", "likelihood", "posterior",
-        "trainExamples", "testExamples", "importanceSamples", "data", "gapExamples",
+        "trainExamples", "testExamples", "importanceSamples", "data", "gapExamples", "prior",
     };
 
     static SweepSpec Baseline => ResultStoreIntegrityTests.Tiny with { LatentSizes = [2] };
@@ -137,6 +138,7 @@ public class SweepTableTests
         "importanceSamples" => Baseline with { ImportanceSamples = 9 },
         "data" => Baseline with { Data = SweepData.Shapes },
         "gapExamples" => Baseline with { GapExamples = 4, QuickGap = true },
+        "prior" => Baseline with { Prior = VaeLab.Models.Priors.PriorSpec.Parse("Vamp:5") },
         _ => throw new ArgumentOutOfRangeException(nameof(axis), axis, null),
     };
 
@@ -179,6 +181,7 @@ public class SweepTableTests
             "architecture" => Baseline with { Architectures = [Architecture.Conv] },
             "likelihood" => Baseline with { Likelihoods = [LikelihoodKind.GaussianShared] },
             "posterior" => Baseline with { Posteriors = [PosteriorSpec.Parse("Planar:2")] },
+            "prior" => Baseline with { Priors = [VaeLab.Models.Priors.PriorSpec.Parse("Vamp:5")] },
             _ => changed,
         };
         Assert.Equal(run.RunId, listed.Configurations().Single().Id);
