@@ -185,6 +185,13 @@ MUTANTS = [
     ("Models/VariationalAutoencoder.cs", "public Tensor? AnalyticKl(Tensor parameters) => Prior.IsStandard ? Posterior.AnalyticKlToStandardNormal(parameters) : null;", "public Tensor? AnalyticKl(Tensor parameters) => Posterior.AnalyticKlToStandardNormal(parameters);", "prior: closed-form KL to N(0, I) used with a learned prior", False),
     ("Objectives/ImportanceWeightedBound.cs", "Tensor logPrior = model.Prior.LogDensity(z);", "Tensor logPrior = DiagonalGaussian.LogStandardNormal(z);", "prior: importance weights with N(0, I) whatever the prior", False),
     ("Models/Priors/MixturePrior.cs", "return DiagonalGaussian.Sample(means.to(dtype, device).index_select(0, component), logVariances.to(dtype, device).index_select(0, component), epsilon)", "return DiagonalGaussian.Sample(means.to(dtype, device).index_select(0, component), logVariances.to(dtype, device).index_select(0, component).mul(0.5), epsilon)", "prior: mixture sampler with σ for σ²", False),
+    # The IWAE family (check 12): MIWAE and CIWAE as a researcher might mistype them.
+    ("Objectives/ImportanceWeightedBound.cs", "using Tensor perGroup = grouped.logsumexp(1).sub(Math.Log(k));", "using Tensor perGroup = grouped.logsumexp(1);", "objective: MIWAE's groups without −log K", False),
+    ("Objectives/ImportanceWeightedBound.cs", "return perGroup.mean([0]);", "return perGroup.sum([0]);", "objective: MIWAE sums the M bounds instead of averaging", False),
+    ("Objectives/ImportanceWeightedBound.cs", "using Tensor grouped = logWeights.view(groups, k, -1);", "using Tensor grouped = logWeights.view(k, groups, -1).transpose(0, 1);", "objective: MIWAE's groups strided, not K consecutive draws (same distribution, another definition)", False),
+    ("Objectives/ImportanceWeightedBound.cs", "return elbo.mul(beta).add(iwae.mul(1 - beta));", "return elbo.mul(1 - beta).add(iwae.mul(beta));", "objective: CIWAE with β on IWAE", False),
+    ("Objectives/ImportanceWeightedBound.cs", "using Tensor elbo = logWeights.mean([0]);", "using Tensor elbo = logWeights[0];", "objective: CIWAE's ELBO from the first draw only", False),
+    ("Objectives/TrainingObjective.cs", "int samples = options.Kind == ObjectiveKind.Miwae ? options.MiwaeGroups * options.IwaeSamples : options.IwaeSamples;", "int samples = options.IwaeSamples;", "objective: training MIWAE draws K, not M·K", False),
 ]
 
 

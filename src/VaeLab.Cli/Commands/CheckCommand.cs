@@ -16,7 +16,7 @@ internal static class CheckCommand
     {
         var threads = CommonOptions.Threads();
         var csv = new Option<string?>("--csv") { Description = "Also write the table as CSV to this file." };
-        var only = new Option<string[]>("--only") { Description = "Run only these checks (numbers 1 to 11) or rows (ids such as 5.3, as the table's first column shows), e.g. --only 8 9 or --only 5.3.", AllowMultipleArgumentsPerToken = true };
+        var only = new Option<string[]>("--only") { Description = "Run only these checks (numbers 1 to 12) or rows (ids such as 5.3, as the table's first column shows), e.g. --only 8 9 or --only 5.3.", AllowMultipleArgumentsPerToken = true };
         var html = new Option<string?>("--html") { Description = "Also write the table and the derivation figures as a self-contained HTML page (plotly.js embedded: opens offline) to this file." };
         var command = new Command("check", "Verify the ELBO derivation numerically, step by step (float64): log p(x) = ELBO + KL(q ‖ p(z|x)) and each step before it. Exit code 1 if any check fails.")
         {

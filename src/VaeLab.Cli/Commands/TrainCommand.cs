@@ -33,8 +33,10 @@ internal static class TrainCommand
         var learningRate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
         var beta = new Option<double>("--beta") { Description = "β of the β-ELBO.", DefaultValueFactory = _ => 1.0 };
         var warmup = new Option<long>("--warmup") { Description = "Steps over which β ramps up from 0.", DefaultValueFactory = _ => 0 };
-        var objective = new Option<ObjectiveKind>("--objective") { Description = "BetaElbo, Iwae or Capacity.", DefaultValueFactory = _ => ObjectiveKind.BetaElbo };
-        var iwaeK = new Option<int>("--iwae-k") { Description = "k of the IWAE objective.", DefaultValueFactory = _ => 5 };
+        var objective = new Option<ObjectiveKind>("--objective") { Description = "BetaElbo, Iwae, Capacity, Miwae (MIWAE(M, K): --miwae-m, --iwae-k) or Ciwae (CIWAE(β): --ciwae-beta, --iwae-k).", DefaultValueFactory = _ => ObjectiveKind.BetaElbo };
+        var iwaeK = new Option<int>("--iwae-k") { Description = "k of the IWAE objective (K of MIWAE and CIWAE).", DefaultValueFactory = _ => 5 };
+        var miwaeM = new Option<int>("--miwae-m") { Description = "M of MIWAE(M, K): independent IWAE_K bounds averaged.", DefaultValueFactory = _ => 1 };
+        var ciwaeBeta = new Option<double>("--ciwae-beta") { Description = "β of CIWAE = β·ELBO + (1 − β)·IWAE_K, in [0, 1].", DefaultValueFactory = _ => 0.5 };
         var binarization = new Option<Binarization>("--binarization") { Description = "None (grey levels), Static or Dynamic.", DefaultValueFactory = _ => Binarization.None };
         var dequantize = new Option<Dequantization>("--dequantize") { Description = "Uniform dequantisation of 8-bit pixels: Auto (for the Gaussian densities), Uniform, or None (refused for a density: its numbers would mean nothing).", DefaultValueFactory = _ => Dequantization.Auto };
         var clip = new Option<double?>("--clip") { Description = "Clip the gradient norm to this value." };
@@ -46,7 +48,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
         {
             threads, seed, device, data, latent, hidden, encoderHidden, architecture, likelihood, posterior, prior, sigma, epochs, batchSize, learningRate,
-            beta, warmup, objective, iwaeK, binarization, dequantize, clip, checkpoint, resume, overwrite, parallelism, importance,
+            beta, warmup, objective, iwaeK, miwaeM, ciwaeBeta, binarization, dequantize, clip, checkpoint, resume, overwrite, parallelism, importance,
         };
         epochs.Validators.Add(result =>
         {
@@ -69,7 +71,8 @@ internal static class TrainCommand
                 parse.GetValue(encoderHidden), parse.GetValue(prior));
             var options = new TrainingOptions(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
                 GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
-                Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK)),
+                Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK),
+                    MiwaeGroups: parse.GetValue(miwaeM), CiwaeBeta: parse.GetValue(ciwaeBeta)),
                 Dequantization: parse.GetValue(dequantize), Parallelism: parse.GetValue(parallelism));
             manual_seed(parse.GetValue(seed));
             VariationalAutoencoder model = config.Build();

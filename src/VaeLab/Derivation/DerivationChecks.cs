@@ -17,6 +17,7 @@ public static class DerivationChecks
         new EstimatorInternalsCheck(),
         new PosteriorFamiliesCheck(),
         new PriorsCheck(),
+        new ObjectivesCheck(),
     ];
 
     /// <summary>The number of checks.</summary>

@@ -11,7 +11,8 @@ namespace VaeLab.Derivation;
 /// pixels (discretised masses, the dequantised bound), (7) the inference-gap tools (AIS, BDMC, the per-example q*), (8) every
 /// figure the evaluator reports on every data path against exact answers, (9) the estimators' insides (chains, standard errors,
 /// BDMC's data, the gap's arithmetic), (10) the posterior families (flow log-determinants, IAF's order, densities and KLs), (11) the priors (normalised densities, samplers, the
-/// mixture's and the VampPrior's log p(z), the KL to each).
+/// mixture's and the VampPrior's log p(z), the KL to each), (12) the IWAE family of objectives (MIWAE, CIWAE against the ELBO, IWAE and
+/// their definitions).
 /// </summary>
 public static class DerivationSuite
 {

@@ -51,7 +51,7 @@ public sealed class PriorsCheck : IDerivationCheck
 
     // A small float64 model (input 1×4×4, latent 2) whose prior is far from N(0, I): spread-out mixture means, unequal weights and
     // variances; pseudo-inputs drawn uniformly on [0, 1] so the VampPrior's components differ.
-    static VariationalAutoencoder TestModel(PriorSpec prior, long seed)
+    internal static VariationalAutoencoder TestModel(PriorSpec prior, long seed)
     {
         manual_seed(seed);
         VariationalAutoencoder model = new VaeConfig([1, 4, 4], LatentDimensions: 2, HiddenSizes: [8], Prior: prior).Build();

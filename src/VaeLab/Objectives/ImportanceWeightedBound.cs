@@ -66,6 +66,30 @@ public static class ImportanceWeightedBound
         return FromLogWeights(logWeights).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// MIWAE(M, K) from log-weights [M·K, N]: the mean over M groups of K consecutive samples of each group's IWAE_K, [N] (Rainforth
+    /// et al. 2018). M = 1 is IWAE_{K}; K = 1 the mean of the log-weights, the ELBO's Monte Carlo estimate.
+    /// </summary>
+    /// <exception cref="ArgumentException">The sample count is not M·K for a whole K.</exception>
+    public static Tensor Miwae(Tensor logWeights, int groups)
+    {
+        if (groups < 1 || logWeights.shape[0] % groups != 0)
+            throw new ArgumentException($"MIWAE's {groups} groups must divide the {logWeights.shape[0]} samples.", nameof(groups));
+        long k = logWeights.shape[0] / groups;
+        using Tensor grouped = logWeights.view(groups, k, -1);
+        using Tensor perGroup = grouped.logsumexp(1).sub(Math.Log(k));   // [M, N]
+        return perGroup.mean([0]);
+    }
+
+    /// <summary>CIWAE(β) from log-weights [K, N]: β·(mean of the log-weights: the ELBO) + (1 − β)·IWAE_K, [N] (Rainforth et al. 2018).</summary>
+    public static Tensor Ciwae(Tensor logWeights, double beta)
+    {
+        if (!(beta >= 0 && beta <= 1)) throw new ArgumentOutOfRangeException(nameof(beta), beta, "CIWAE's β must lie in [0, 1].");
+        using Tensor elbo = logWeights.mean([0]);
+        using Tensor iwae = FromLogWeights(logWeights);
+        return elbo.mul(beta).add(iwae.mul(1 - beta));
+    }
+
     /// <summary>log (1/k) Σ_i w_i per example from log-weights [k, N], by a stable log-sum-exp: [N].</summary>
     public static Tensor FromLogWeights(Tensor logWeights)
     {

@@ -14,4 +14,10 @@ public enum ObjectiveKind
 
     /// <summary>−E_q[log p(x|z)] + γ·|KL − C_t|, C_t growing linearly to C_max (Burgess et al. 2018).</summary>
     Capacity,
+
+    /// <summary>−MIWAE(M, K): the mean of M independent IWAE_K bounds (Rainforth et al. 2018); M = K = 1 is the ELBO.</summary>
+    Miwae,
+
+    /// <summary>−CIWAE(β) = −(β·ELBO + (1 − β)·IWAE_K) from the same K samples (Rainforth et al. 2018); β = 1 is the ELBO, β = 0 IWAE_K.</summary>
+    Ciwae,
 }

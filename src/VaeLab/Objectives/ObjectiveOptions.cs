@@ -7,10 +7,12 @@ namespace VaeLab.Objectives;
 /// <param name="Kind">β-ELBO, IWAE or capacity.</param>
 /// <param name="Beta">β of the β-ELBO (1 = the ELBO).</param>
 /// <param name="WarmupSteps">Steps over which β ramps linearly from 0 to <paramref name="Beta"/> (0 = no warm-up).</param>
-/// <param name="IwaeSamples">k of the IWAE objective.</param>
+/// <param name="IwaeSamples">k of the IWAE objective, and K of MIWAE and CIWAE.</param>
 /// <param name="CapacityGamma">γ of the capacity objective.</param>
 /// <param name="CapacityMaxNats">C_max, the KL capacity reached at the end of the annealing, in nats.</param>
 /// <param name="CapacitySteps">Steps over which C grows linearly from 0 to C_max.</param>
+/// <param name="MiwaeGroups">M of MIWAE(M, K): independent IWAE_K bounds averaged (M·K samples per example).</param>
+/// <param name="CiwaeBeta">β of CIWAE, in [0, 1]: the ELBO's share.</param>
 public sealed record ObjectiveOptions(
     ObjectiveKind Kind = ObjectiveKind.BetaElbo,
     double Beta = 1.0,
@@ -18,7 +20,9 @@ public sealed record ObjectiveOptions(
     int IwaeSamples = 5,
     double CapacityGamma = 1000,
     double CapacityMaxNats = 25,
-    long CapacitySteps = 100_000)
+    long CapacitySteps = 100_000,
+    int MiwaeGroups = 1,
+    double CiwaeBeta = 0.5)
 {
     /// <summary>Checks the settings, naming the first invalid one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A negative β, warm-up, γ or capacity, or k below 1.</exception>
@@ -27,6 +31,8 @@ public sealed record ObjectiveOptions(
         if (!(Beta >= 0)) throw new ArgumentOutOfRangeException(nameof(Beta), Beta, "β must be a non-negative number.");
         if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "The warm-up must not be negative.");
         if (IwaeSamples < 1) throw new ArgumentOutOfRangeException(nameof(IwaeSamples), IwaeSamples, "IWAE needs k ≥ 1 samples.");
+        if (MiwaeGroups < 1) throw new ArgumentOutOfRangeException(nameof(MiwaeGroups), MiwaeGroups, "MIWAE needs M ≥ 1 groups.");
+        if (!(CiwaeBeta >= 0 && CiwaeBeta <= 1)) throw new ArgumentOutOfRangeException(nameof(CiwaeBeta), CiwaeBeta, "CIWAE's β must lie in [0, 1].");
         if (!(CapacityGamma >= 0)) throw new ArgumentOutOfRangeException(nameof(CapacityGamma), CapacityGamma, "γ must be a non-negative number.");
         if (!(CapacityMaxNats >= 0)) throw new ArgumentOutOfRangeException(nameof(CapacityMaxNats), CapacityMaxNats, "C_max must be a non-negative number of nats.");
         if (CapacitySteps < 1) throw new ArgumentOutOfRangeException(nameof(CapacitySteps), CapacitySteps, "The capacity annealing needs at least one step.");

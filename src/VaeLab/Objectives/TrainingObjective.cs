@@ -27,13 +27,20 @@ public static class TrainingObjective
         Tensor loss;
         switch (options.Kind)
         {
-            case ObjectiveKind.Iwae:
+            case ObjectiveKind.Iwae or ObjectiveKind.Miwae or ObjectiveKind.Ciwae:
             {
                 Tensor flat = x.view(x.shape[0], -1);
                 Tensor parameters = model.Encode(x);
-                var (logLikelihood, logPrior, logDensity) = ImportanceWeightedBound.WeightTerms(model, flat, parameters, options.IwaeSamples, generator);
+                int samples = options.Kind == ObjectiveKind.Miwae ? options.MiwaeGroups * options.IwaeSamples : options.IwaeSamples;
+                var (logLikelihood, logPrior, logDensity) = ImportanceWeightedBound.WeightTerms(model, flat, parameters, samples, generator);
                 Tensor logWeights = ImportanceWeightedBound.LogWeight(logLikelihood, logPrior, logDensity);
-                loss = ImportanceWeightedBound.FromLogWeights(logWeights).mean().neg();
+                Tensor bound = options.Kind switch
+                {
+                    ObjectiveKind.Miwae => ImportanceWeightedBound.Miwae(logWeights, options.MiwaeGroups),
+                    ObjectiveKind.Ciwae => ImportanceWeightedBound.Ciwae(logWeights, options.CiwaeBeta),
+                    _ => ImportanceWeightedBound.FromLogWeights(logWeights),
+                };
+                loss = bound.mean().neg();
                 // Report the ELBO terms of the first sample (an unbiased single-sample ELBO) without a second decoder pass; the KL
                 // analytic where the family has one, else that sample's log q − log p.
                 Tensor kl = (model.AnalyticKl(parameters) ?? logDensity[0].sub(logPrior[0])).detach();

@@ -103,7 +103,7 @@ internal static class StepSelector
     }
 
     /// <summary>Whether the objective is a mean over examples (so a batch's gradient is the weighted sum of its parts').</summary>
-    public static bool IsMeanOverExamples(ObjectiveOptions objective) => objective.Kind is ObjectiveKind.BetaElbo or ObjectiveKind.Iwae;
+    public static bool IsMeanOverExamples(ObjectiveOptions objective) => objective.Kind is ObjectiveKind.BetaElbo or ObjectiveKind.Iwae or ObjectiveKind.Miwae or ObjectiveKind.Ciwae;
 
     /// <summary>Whether a shard's forward and backward pass can be <see cref="MlpBernoulliStep"/>'s hand-derived one.</summary>
     public static bool HandDerivedApplies(VariationalAutoencoder model, ObjectiveOptions objective) =>
