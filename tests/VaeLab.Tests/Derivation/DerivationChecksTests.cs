@@ -175,6 +175,8 @@ public class DerivationSuiteTests
     [InlineData(8, ReportedFiguresCheck.Name)]
     [InlineData(9, EstimatorInternalsCheck.Name)]
     [InlineData(10, PosteriorFamiliesCheck.Name)]
+    [InlineData(11, PriorsCheck.Name)]
+    [InlineData(12, ObjectivesCheck.Name)]
     public void EachCheckPassesOnTheLibrary(int number, string name)
     {
         var names = new List<string>();
@@ -182,7 +184,7 @@ public class DerivationSuiteTests
         Assert.True(report.AllPass, string.Join("\n", report.Failures.Select(f => $"{f.Check}: {f.Step}: {f.Left} vs {f.Right}, |diff| {f.Difference} > {f.Tolerance}")));
         Assert.Equal([name], report.Rows.Select(r => r.Check).Distinct());
         Assert.Equal([name], names);
-        Assert.Equal(10, DerivationSuite.CheckCount);
+        Assert.Equal(12, DerivationSuite.CheckCount);
         // Every row has the id of its place in its check: number.1, number.2, … in the order the check lists them.
         Assert.Equal(Enumerable.Range(1, report.Rows.Count).Select(i => $"{number}.{i}"), report.Rows.Select(r => r.Id));
         Assert.Equal(name, DerivationChecks.All[number - 1].Name);
@@ -196,7 +198,7 @@ public class DerivationSuiteTests
         Assert.Equal([ReparameterisationCheck.Name], report.Rows.Select(r => r.Check).Distinct());
         Assert.Null(report.Figures);
         Assert.True(report.AllPass);
-        Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [11]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [13]));
         Assert.Throws<ArgumentOutOfRangeException>(() => DerivationSuite.Run(only: [0]));
 
         // A row by its id: its check runs, that row alone is kept, and it is the row the whole check lists at that place.
