@@ -192,6 +192,11 @@ MUTANTS = [
     ("Objectives/ImportanceWeightedBound.cs", "return elbo.mul(beta).add(iwae.mul(1 - beta));", "return elbo.mul(1 - beta).add(iwae.mul(beta));", "objective: CIWAE with β on IWAE", False),
     ("Objectives/ImportanceWeightedBound.cs", "using Tensor elbo = logWeights.mean([0]);", "using Tensor elbo = logWeights[0];", "objective: CIWAE's ELBO from the first draw only", False),
     ("Objectives/TrainingObjective.cs", "int samples = options.Kind == ObjectiveKind.Miwae ? options.MiwaeGroups * options.IwaeSamples : options.IwaeSamples;", "int samples = options.IwaeSamples;", "objective: training MIWAE draws K, not M·K", False),
+    ("Objectives/TotalCorrelation.cs", "if (estimator == TcEstimator.MinibatchWeighted) return full(new long[] { m, m }, -Math.Log((double)datasetSize * m), dtype, device);", "if (estimator == TcEstimator.MinibatchWeighted) return full(new long[] { m, m }, -Math.Log((double)m), dtype, device);", "objective: β-TCVAE's minibatch-weighted estimate without log N (the published constant lost)", False),
+    ("Objectives/TotalCorrelation.cs", "using (Tensor own = weights.diagonal()) own.fill_(-Math.Log(datasetSize));", "using (Tensor own = weights.diagonal()) own.fill_(-Math.Log(m));", "objective: β-TCVAE's stratified weights with 1/M for the own posterior", False),
+    ("Objectives/TotalCorrelation.cs", "Tensor logMarginals = perDimension.add(logWeights.unsqueeze(2)).logsumexp(1).sum(1);", "Tensor logMarginals = perDimension.add(logWeights.unsqueeze(2)).logsumexp(0).sum(1);", "objective: β-TCVAE's marginals summed over the draws instead of the posteriors", False),
+    ("Objectives/TotalCorrelation.cs", "Tensor logAggregate = perDimension.sum(2).add(logWeights).logsumexp(1);", "Tensor logAggregate = perDimension.sum(2).add(logWeights).logsumexp(1).sub(Math.Log(2));", "objective: β-TCVAE's log q(z) off by log 2", False),
+    ("Objectives/TrainingObjective.cs", "loss = information.mul(options.TcAlpha).add(correlation.mul(options.BetaAt(step))).add(dimensionWise.mul(options.TcGamma)).sub(logLikelihood).mean();", "loss = information.mul(options.TcAlpha).add(correlation.mul(options.BetaAt(step))).sub(logLikelihood).mean();", "objective: β-TCVAE's loss without the dimension-wise KL", False),
 ]
 
 

@@ -33,9 +33,12 @@ internal static class TrainCommand
         var learningRate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
         var beta = new Option<double>("--beta") { Description = "β of the β-ELBO.", DefaultValueFactory = _ => 1.0 };
         var warmup = new Option<long>("--warmup") { Description = "Steps over which β ramps up from 0.", DefaultValueFactory = _ => 0 };
-        var objective = new Option<ObjectiveKind>("--objective") { Description = "BetaElbo, Iwae, Capacity, Miwae (MIWAE(M, K): --miwae-m, --iwae-k) or Ciwae (CIWAE(β): --ciwae-beta, --iwae-k).", DefaultValueFactory = _ => ObjectiveKind.BetaElbo };
+        var objective = new Option<ObjectiveKind>("--objective") { Description = "BetaElbo, Iwae, Capacity, Miwae (MIWAE(M, K): --miwae-m, --iwae-k), Ciwae (CIWAE(β): --ciwae-beta, --iwae-k) or BetaTcvae (--tc-alpha, --beta on the total correlation, --tc-gamma, --tc-estimator).", DefaultValueFactory = _ => ObjectiveKind.BetaElbo };
         var iwaeK = new Option<int>("--iwae-k") { Description = "k of the IWAE objective (K of MIWAE and CIWAE).", DefaultValueFactory = _ => 5 };
         var miwaeM = new Option<int>("--miwae-m") { Description = "M of MIWAE(M, K): independent IWAE_K bounds averaged.", DefaultValueFactory = _ => 1 };
+        var tcAlpha = new Option<double>("--tc-alpha") { Description = "α of β-TCVAE: the weight of the index-code mutual information (--beta weighs the total correlation).", DefaultValueFactory = _ => 1 };
+        var tcGamma = new Option<double>("--tc-gamma") { Description = "γ of β-TCVAE: the weight of the dimension-wise KL.", DefaultValueFactory = _ => 1 };
+        var tcEstimator = new Option<TcEstimator>("--tc-estimator") { Description = "β-TCVAE's estimate of q(z): MinibatchWeighted (Chen et al., as published) or MinibatchStratified.", DefaultValueFactory = _ => TcEstimator.MinibatchWeighted };
         var ciwaeBeta = new Option<double>("--ciwae-beta") { Description = "β of CIWAE = β·ELBO + (1 − β)·IWAE_K, in [0, 1].", DefaultValueFactory = _ => 0.5 };
         var binarization = new Option<Binarization>("--binarization") { Description = "None (grey levels), Static or Dynamic.", DefaultValueFactory = _ => Binarization.None };
         var dequantize = new Option<Dequantization>("--dequantize") { Description = "Uniform dequantisation of 8-bit pixels: Auto (for the Gaussian densities), Uniform, or None (refused for a density: its numbers would mean nothing).", DefaultValueFactory = _ => Dequantization.Auto };
@@ -48,7 +51,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a VAE on Fashion-MNIST (or --data), printing train and test ELBO per epoch and a final evaluation. Defaults: the pytorch/examples recipe.")
         {
             threads, seed, device, data, latent, hidden, encoderHidden, architecture, likelihood, posterior, prior, sigma, epochs, batchSize, learningRate,
-            beta, warmup, objective, iwaeK, miwaeM, ciwaeBeta, binarization, dequantize, clip, checkpoint, resume, overwrite, parallelism, importance,
+            beta, warmup, objective, iwaeK, miwaeM, ciwaeBeta, tcAlpha, tcGamma, tcEstimator, binarization, dequantize, clip, checkpoint, resume, overwrite, parallelism, importance,
         };
         epochs.Validators.Add(result =>
         {
@@ -72,7 +75,8 @@ internal static class TrainCommand
             var options = new TrainingOptions(parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(learningRate),
                 GradientClipNorm: parse.GetValue(clip), Seed: parse.GetValue(seed), Binarization: parse.GetValue(binarization),
                 Objective: new ObjectiveOptions(parse.GetValue(objective), parse.GetValue(beta), parse.GetValue(warmup), parse.GetValue(iwaeK),
-                    MiwaeGroups: parse.GetValue(miwaeM), CiwaeBeta: parse.GetValue(ciwaeBeta)),
+                    MiwaeGroups: parse.GetValue(miwaeM), CiwaeBeta: parse.GetValue(ciwaeBeta), TcAlpha: parse.GetValue(tcAlpha), TcGamma: parse.GetValue(tcGamma),
+                    TcDatasetSize: choice.Train.Count, TcEstimator: parse.GetValue(tcEstimator)),
                 Dequantization: parse.GetValue(dequantize), Parallelism: parse.GetValue(parallelism));
             manual_seed(parse.GetValue(seed));
             VariationalAutoencoder model = config.Build();

@@ -20,4 +20,10 @@ public enum ObjectiveKind
 
     /// <summary>−CIWAE(β) = −(β·ELBO + (1 − β)·IWAE_K) from the same K samples (Rainforth et al. 2018); β = 1 is the ELBO, β = 0 IWAE_K.</summary>
     Ciwae,
+
+    /// <summary>
+    /// β-TCVAE (Chen et al. 2018): −E_q[log p(x|z)] + α·(index-code MI) + β_t·(total correlation) + γ·(dimension-wise KL), the
+    /// KL split by <see cref="TotalCorrelation"/> over each minibatch (so it is not a mean over examples: it is not split over threads).
+    /// </summary>
+    BetaTcvae,
 }

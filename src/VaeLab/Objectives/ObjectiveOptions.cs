@@ -13,6 +13,10 @@ namespace VaeLab.Objectives;
 /// <param name="CapacitySteps">Steps over which C grows linearly from 0 to C_max.</param>
 /// <param name="MiwaeGroups">M of MIWAE(M, K): independent IWAE_K bounds averaged (M·K samples per example).</param>
 /// <param name="CiwaeBeta">β of CIWAE, in [0, 1]: the ELBO's share.</param>
+/// <param name="TcAlpha">α of β-TCVAE: the weight of the index-code mutual information (its β is <paramref name="Beta"/>, on the total correlation).</param>
+/// <param name="TcGamma">γ of β-TCVAE: the weight of the dimension-wise KL.</param>
+/// <param name="TcDatasetSize">N of β-TCVAE's estimator: the number of training examples (the CLI sets it from the data).</param>
+/// <param name="TcEstimator">How β-TCVAE estimates the aggregate posterior from a minibatch.</param>
 public sealed record ObjectiveOptions(
     ObjectiveKind Kind = ObjectiveKind.BetaElbo,
     double Beta = 1.0,
@@ -22,7 +26,11 @@ public sealed record ObjectiveOptions(
     double CapacityMaxNats = 25,
     long CapacitySteps = 100_000,
     int MiwaeGroups = 1,
-    double CiwaeBeta = 0.5)
+    double CiwaeBeta = 0.5,
+    double TcAlpha = 1,
+    double TcGamma = 1,
+    long TcDatasetSize = 0,
+    TcEstimator TcEstimator = TcEstimator.MinibatchWeighted)
 {
     /// <summary>Checks the settings, naming the first invalid one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A negative β, warm-up, γ or capacity, or k below 1.</exception>
@@ -33,6 +41,9 @@ public sealed record ObjectiveOptions(
         if (IwaeSamples < 1) throw new ArgumentOutOfRangeException(nameof(IwaeSamples), IwaeSamples, "IWAE needs k ≥ 1 samples.");
         if (MiwaeGroups < 1) throw new ArgumentOutOfRangeException(nameof(MiwaeGroups), MiwaeGroups, "MIWAE needs M ≥ 1 groups.");
         if (!(CiwaeBeta >= 0 && CiwaeBeta <= 1)) throw new ArgumentOutOfRangeException(nameof(CiwaeBeta), CiwaeBeta, "CIWAE's β must lie in [0, 1].");
+        if (!(TcAlpha >= 0) || !(TcGamma >= 0)) throw new ArgumentOutOfRangeException(nameof(TcAlpha), "β-TCVAE's α and γ must be non-negative numbers.");
+        if (Kind == ObjectiveKind.BetaTcvae && TcDatasetSize < 2)
+            throw new ArgumentOutOfRangeException(nameof(TcDatasetSize), TcDatasetSize, "β-TCVAE needs the training set's size N (TcDatasetSize, at least 2) for its estimate of q(z).");
         if (!(CapacityGamma >= 0)) throw new ArgumentOutOfRangeException(nameof(CapacityGamma), CapacityGamma, "γ must be a non-negative number.");
         if (!(CapacityMaxNats >= 0)) throw new ArgumentOutOfRangeException(nameof(CapacityMaxNats), CapacityMaxNats, "C_max must be a non-negative number of nats.");
         if (CapacitySteps < 1) throw new ArgumentOutOfRangeException(nameof(CapacitySteps), CapacitySteps, "The capacity annealing needs at least one step.");

@@ -48,6 +48,23 @@ public static class TrainingObjective
                 terms = new ElboEstimate(firstLogWeight.add(kl), kl, model.AnalyticKlPerDimension(parameters)?.detach(), parameters.detach());
                 break;
             }
+            case ObjectiveKind.BetaTcvae:
+            {
+                if (model.Posterior is not VaeLab.Models.Posteriors.DiagonalPosterior)
+                    throw new ArgumentException($"β-TCVAE splits the KL with the diagonal Gaussian's marginals; this model's posterior is {model.Posterior.Spec}.");
+                Tensor flat = x.view(x.shape[0], -1);
+                Tensor parameters = model.Encode(x);
+                var (draws, logDensity) = model.SamplePosterior(parameters, 1, generator);
+                Tensor z = draws[0];
+                Tensor logLikelihood = model.Likelihood.LogProb(flat, model.Decode(z));
+                Tensor logPrior = model.Prior.LogDensity(z);
+                var (information, correlation, dimensionWise) = TotalCorrelation.Decompose(z, model.Posterior.Mean(parameters), model.Posterior.LogVariance(parameters),
+                    logPrior, options.TcDatasetSize, options.TcEstimator);
+                loss = information.mul(options.TcAlpha).add(correlation.mul(options.BetaAt(step))).add(dimensionWise.mul(options.TcGamma)).sub(logLikelihood).mean();
+                Tensor kl = logDensity[0].sub(logPrior);   // = the three parts' sum
+                terms = new ElboEstimate(logLikelihood.detach(), kl.detach(), null, parameters.detach());
+                break;
+            }
             case ObjectiveKind.Capacity:
                 terms = Elbo.Estimate(model, x, generator);
                 loss = terms.KlNats.mean().sub(options.CapacityAt(step)).abs().mul(options.CapacityGamma)
