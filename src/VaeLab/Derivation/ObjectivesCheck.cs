@@ -152,6 +152,12 @@ public sealed class ObjectivesCheck : IDerivationCheck
         rows.Add(new(Name, "β-TCVAE: MI + TC + dimension-wise KL = log q(z|x) − log p(z), each draw, both estimators (worst of 512)", worstSum, 0, worstSum, Exact,
             "TotalCorrelation.Decompose on a batch of 256 of 4,096 against the single-draw KL by DiagonalGaussian", worstSum <= Exact));
 
+        // The stratified weights: the example's own posterior 1/N, the M − 1 others (N − 1)/(N (M − 1)) each, summing to 1.
+        Tensor weights = TotalCorrelation.LogWeights(16, n, TcEstimator.MinibatchStratified, ScalarType.Float64).exp();
+        double worstWeight = Math.Max(weights.diagonal().sub(1.0 / n).abs().max().item<double>(), weights.sum(1).sub(1).abs().max().item<double>());
+        rows.Add(new(Name, "β-TCVAE: the stratified weights (M = 16 of N = 4,096): 1/N on the example's own posterior, each row summing to 1", worstWeight, 0, worstWeight, 1e-12,
+            "exp of TotalCorrelation.LogWeights against 1/N on the diagonal and row sums of 1", worstWeight <= 1e-12));
+
         // The whole data set as the batch: the stratified estimate is the empirical aggregate; the published one is off by its constants.
         var (miFull, tcFull, dwFull) = TotalCorrelation.Decompose(z, mean, logVariance, logPrior, n, TcEstimator.MinibatchStratified);
         var (miPublished, tcPublished, dwPublished) = TotalCorrelation.Decompose(z, mean, logVariance, logPrior, n, TcEstimator.MinibatchWeighted);
